@@ -1,0 +1,51 @@
+# Two commands on a fresh machine: `make run` (serve the demo) and `make test` (the whole suite).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+PYTEST_ARGS ?=
+
+.PHONY: install run serve test test-sqlite test-postgres lint bench clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+	$(PY) manage.py demo_admin
+	@echo "API token (demo user): $$($(PY) manage.py create_api_token demo --name 'make run' 2>/dev/null | tail -n 1)"
+	@echo "Dashboard: http://127.0.0.1:$(PORT)/   Admin: http://127.0.0.1:$(PORT)/admin/"
+	DJANGO_SECURE_COOKIES=0 $(VENV)/bin/uvicorn artifacts_app.asgi:application --host 127.0.0.1 --port $(PORT) --no-access-log
+
+lint: install
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check .
+	$(PY) manage.py makemigrations --check --dry-run
+
+test-sqlite: install
+	env -u DATABASE_URL $(PY) -m pytest $(PYTEST_ARGS)
+
+test-postgres: install
+	@if $(PY) -c "import psycopg,sys; psycopg.connect(sys.argv[1], connect_timeout=3).close()" "$(TEST_POSTGRES_URL)" 2>/dev/null; then \
+		echo "== PostgreSQL: running the suite against $(TEST_POSTGRES_URL)"; \
+		DATABASE_URL="$(TEST_POSTGRES_URL)" $(PY) -m pytest $(PYTEST_ARGS); \
+	else \
+		echo "== SKIPPING PostgreSQL: nothing answers at $(TEST_POSTGRES_URL) (set TEST_POSTGRES_URL)"; \
+		if [ -n "$$REQUIRE_POSTGRES" ]; then echo "REQUIRE_POSTGRES is set: failing"; exit 1; fi; \
+	fi
+
+test: lint
+	@echo "== SQLite"
+	$(MAKE) --no-print-directory test-sqlite
+	$(MAKE) --no-print-directory test-postgres
+
+clean:
+	rm -rf $(VENV) .test-db* staticfiles

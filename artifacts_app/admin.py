@@ -1,0 +1,132 @@
+from django.contrib import admin, messages
+from django.utils.html import format_html
+from django.utils.text import Truncator
+
+from . import services
+from .models import ApiToken, Artifact, ArtifactCollection
+
+
+@admin.register(Artifact)
+class ArtifactAdmin(admin.ModelAdmin):
+    list_display = (
+        "key_or_id",
+        "type",
+        "short_description",
+        "flow_run_id",
+        "created",
+        "updated",
+    )
+    list_filter = ("type", "created")
+    search_fields = ("key", "description")
+    readonly_fields = ("id", "created", "updated", "preview")
+    fields = (
+        "id",
+        "key",
+        "type",
+        "description",
+        "data",
+        "metadata",
+        "flow_run_id",
+        "task_run_id",
+        "created",
+        "updated",
+        "preview",
+    )
+    date_hierarchy = "created"
+    show_full_result_count = False  # no COUNT(*) over the whole table on every list page
+    list_per_page = 50
+
+    @admin.display(description="key", ordering="key")
+    def key_or_id(self, obj):
+        return obj.key or f"(no key) {obj.id}"
+
+    @admin.display(description="description")
+    def short_description(self, obj):
+        return Truncator(obj.description or "").chars(60)
+
+    @admin.display(description="rendered")
+    def preview(self, obj):
+        from django.template.loader import render_to_string
+
+        if obj.pk is None:
+            return "-"
+        return format_html(
+            '<div class="artifact-preview">{}</div>',
+            render_to_string("artifacts/partials/render.html", {"artifact": obj, "preview": True}),
+        )
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            services.artifact_update(
+                artifact_id=obj.pk,
+                data=obj.data,
+                description=obj.description,
+                metadata=obj.metadata,
+            )
+        else:
+            created = services.artifact_create(
+                key=obj.key or None,
+                type=obj.type or None,
+                data=obj.data,
+                description=obj.description,
+                metadata=obj.metadata,
+                flow_run_id=obj.flow_run_id,
+                task_run_id=obj.task_run_id,
+            )
+            obj.pk = created.pk
+
+    def delete_model(self, request, obj):
+        services.artifact_delete(artifact_id=obj.pk)
+
+    def delete_queryset(self, request, queryset):
+        for pk in queryset.values_list("pk", flat=True):
+            try:
+                services.artifact_delete(artifact_id=pk)
+            except services.ArtifactNotFound:
+                self.message_user(request, f"{pk} was already gone.", messages.WARNING)
+
+
+@admin.register(ArtifactCollection)
+class ArtifactCollectionAdmin(admin.ModelAdmin):
+    list_display = ("key", "type", "latest", "created", "updated")
+    list_filter = ("type",)
+    search_fields = ("key",)
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ("hint", "name", "user", "created", "last_used", "revoked")
+    list_filter = ("revoked",)
+    search_fields = ("name", "user__username")
+    readonly_fields = ("hint", "created", "last_used")
+    fields = ("user", "name", "hint", "created", "last_used", "revoked")
+    actions = ["revoke"]
+
+    @admin.action(description="Revoke selected tokens")
+    def revoke(self, request, queryset):
+        count = queryset.update(revoked=True)
+        self.message_user(request, f"Revoked {count} token(s).")
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            from .services import token_create
+
+            token, raw = token_create(user=obj.user, name=obj.name)
+            obj.pk = token.pk
+            self.message_user(
+                request,
+                f"New token (shown only once, copy it now): {raw}",
+                messages.WARNING,
+            )
+        else:
+            super().save_model(request, obj, form, change)

@@ -1,0 +1,177 @@
+"""Artifacts, their per-key collections, and API tokens. Every read is a QuerySet method."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+import time
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+PROGRESS = "progress"
+TABLE = "table"
+MARKDOWN = "markdown"
+IMAGE = "image"
+LINK = "link"
+RESULT = "result"
+HTML = "html"
+KNOWN_TYPES = (TABLE, MARKDOWN, LINK, IMAGE, PROGRESS, RESULT, HTML)
+
+
+def uuid7() -> uuid.UUID:
+    """A time-ordered UUID (RFC 9562 version 7): new rows land at the end of the primary key
+    index, and ID_DESC (Prefect's default sort) lists newest first."""
+    ms = time.time_ns() // 1_000_000
+    rand = int.from_bytes(os.urandom(10), "big")
+    value = (ms & ((1 << 48) - 1)) << 80
+    value |= 0x7 << 76
+    value |= ((rand >> 62) & 0xFFF) << 64
+    value |= 0b10 << 62
+    value |= rand & ((1 << 62) - 1)
+    return uuid.UUID(int=value)
+
+
+class ArtifactQuerySet(models.QuerySet):
+    def for_key(self, key: str) -> ArtifactQuerySet:
+        """Every version of a key, newest first."""
+        return self.filter(key=key).order_by("-created", "-id")
+
+    def for_run(self, flow_run_id) -> ArtifactQuerySet:
+        return self.filter(flow_run_id=flow_run_id).order_by("created", "id")
+
+    def for_task_run(self, task_run_id) -> ArtifactQuerySet:
+        return self.filter(task_run_id=task_run_id).order_by("created", "id")
+
+    def unkeyed(self) -> ArtifactQuerySet:
+        return self.filter(key__isnull=True).order_by("-created", "-id")
+
+    def newest_first(self) -> ArtifactQuerySet:
+        return self.order_by("-created", "-id")
+
+
+class Artifact(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    key = models.CharField(max_length=2000, null=True, blank=True)  # noqa: DJ001 - null is meaningful (Prefect)
+    type = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001 - null is meaningful (Prefect)
+    description = models.TextField(null=True, blank=True)  # noqa: DJ001 - null is meaningful (Prefect)
+    data = models.JSONField(null=True, blank=True)
+    metadata = models.JSONField(null=True, blank=True, db_column="metadata_")
+    flow_run_id = models.UUIDField(null=True, blank=True)
+    task_run_id = models.UUIDField(null=True, blank=True)
+    created = models.DateTimeField(default=timezone.now, editable=False)
+    updated = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = ArtifactQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        indexes = [
+            models.Index(fields=["key", "-created", "-id"], name="artifact_key_created"),
+            models.Index(fields=["-created", "-id"], name="artifact_created"),
+            models.Index(fields=["type", "-created", "-id"], name="artifact_type_created"),
+            models.Index(fields=["type", "-id"], name="artifact_type_id"),
+            models.Index(fields=["flow_run_id", "created"], name="artifact_flow_run"),
+            models.Index(fields=["task_run_id", "created"], name="artifact_task_run"),
+            models.Index(fields=["-updated"], name="artifact_updated"),
+        ]
+
+    def __str__(self) -> str:
+        return self.key or str(self.id)
+
+    @property
+    def progress_value(self) -> float | None:
+        if self.type != PROGRESS:
+            return None
+        try:
+            return max(0.0, min(100.0, float(self.data)))
+        except (TypeError, ValueError):
+            return None
+
+    @property
+    def progress_done(self) -> bool:
+        value = self.progress_value
+        return value is not None and value >= 100
+
+
+class ArtifactCollectionQuerySet(models.QuerySet):
+    def with_latest(self) -> ArtifactCollectionQuerySet:
+        return self.select_related("latest")
+
+
+class ArtifactCollection(models.Model):
+    """One row per key pointing at its newest version, so "latest per key" is an indexed lookup.
+
+    `type` is the latest version's type (for filtering); `created` is when the key first
+    appeared (as Prefect's collection row); `updated` is the latest version's `created`.
+    Maintained only by `services`, inside the transaction that changes the versions.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    key = models.CharField(max_length=2000, unique=True)
+    latest = models.ForeignKey(
+        Artifact, on_delete=models.DO_NOTHING, related_name="+", null=True, blank=True
+    )
+    type = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001 - null is meaningful (Prefect)
+    created = models.DateTimeField(default=timezone.now, editable=False)
+    updated = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = ArtifactCollectionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-updated", "-id"]
+        indexes = [
+            models.Index(fields=["-updated", "-id"], name="collection_updated"),
+            models.Index(fields=["-created", "-id"], name="collection_created"),
+            models.Index(fields=["type", "-updated", "-id"], name="collection_type_updated"),
+            models.Index(fields=["type", "-created", "-id"], name="collection_type_created"),
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+def hash_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def active(self) -> ApiTokenQuerySet:
+        return self.filter(revoked=False, user__is_active=True)
+
+
+class ApiToken(models.Model):
+    """A Bearer token for the API. Only its SHA-256 is stored; the raw token is shown once."""
+
+    PREFIX = "art_"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=200, blank=True, default="")
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    hint = models.CharField(
+        max_length=12, editable=False, help_text="First characters of the token"
+    )
+    created = models.DateTimeField(default=timezone.now, editable=False)
+    last_used = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked = models.BooleanField(default=False)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "API token"
+
+    def __str__(self) -> str:
+        return f"{self.hint}… ({self.user})"
+
+    @classmethod
+    def generate(cls) -> str:
+        return cls.PREFIX + secrets.token_urlsafe(32)
+
+    def matches(self, raw: str) -> bool:
+        return hmac.compare_digest(self.digest, hash_token(raw))

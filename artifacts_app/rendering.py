@@ -1,0 +1,230 @@
+"""Per-type validation, normalisation and safe HTML. Never sees a request.
+
+`data` is stored exactly as received; this module parses it only to validate and to render.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import bleach
+import markdown as md
+from bleach.css_sanitizer import CSSSanitizer
+from django.core.exceptions import ValidationError
+
+from . import models
+
+KEY_RE = re.compile(r"^[a-z0-9-]+$")
+KEY_MESSAGE = "Artifact key must only contain lowercase letters, numbers, and dashes."
+METADATA_MAX = 500
+SAFE_URL_SCHEMES = ("http", "https")
+SAFE_LINK_SCHEMES = ("http", "https", "mailto")
+
+# ----------------------------------------------------------------------------- validation --
+
+
+def validate_key(key: str | None) -> None:
+    if key is not None and not KEY_RE.match(key):
+        raise ValidationError({"key": KEY_MESSAGE})
+
+
+def clean_metadata(metadata) -> dict[str, str] | None:
+    """Prefect's rule: a string->string map; values over 500 characters are cut to 500 + '...'."""
+    if metadata is None:
+        return None
+    if not isinstance(metadata, dict):
+        raise ValidationError({"metadata_": "Must be an object mapping strings to strings."})
+    cleaned = {}
+    for name, value in metadata.items():
+        if not isinstance(value, str):
+            raise ValidationError({"metadata_": f"Value of {name!r} must be a string."})
+        cleaned[name] = value[:METADATA_MAX] + "..." if len(value) > METADATA_MAX else value
+    return cleaned
+
+
+def is_safe_url(url: str, schemes=SAFE_URL_SCHEMES) -> bool:
+    if not isinstance(url, str) or not url or url != url.strip() or len(url) > 8192:
+        return False
+    if any(ord(ch) < 0x20 or ch in "\\\x7f" for ch in url):
+        return False
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    if parts.scheme.lower() not in schemes:
+        return False
+    if parts.scheme.lower() == "mailto":
+        return bool(parts.path)
+    return bool(parts.netloc)
+
+
+def parse_table(data):
+    """A table as Prefect sends it (a JSON string) or native JSON. Returns the parsed value."""
+    if isinstance(data, str):
+        try:
+            data = json.loads(data)
+        except ValueError:
+            raise ValidationError({"data": "Table data is a string but not valid JSON."}) from None
+    return data
+
+
+def table_columns_rows(data) -> tuple[list[str], list[list]]:
+    """Normalise the three table shapes to (header, rows). Raises ValidationError otherwise."""
+    table = parse_table(data)
+    if isinstance(table, dict):
+        columns = [str(c) for c in table]
+        values = list(table.values())
+        if not all(isinstance(v, list) for v in values):
+            raise ValidationError({"data": "A dict-of-lists table needs a list for every column."})
+        length = max((len(v) for v in values), default=0)
+        if any(len(v) != length for v in values):
+            raise ValidationError(
+                {"data": "Every column of a dict-of-lists table needs the same length."}
+            )
+        rows = [[v[i] for v in values] for i in range(length)]
+        return columns, rows
+    if isinstance(table, list):
+        if not table:
+            return [], []
+        if all(isinstance(r, dict) for r in table):
+            columns: list[str] = []
+            seen = set()
+            for row in table:
+                for name in row:
+                    if name not in seen:
+                        seen.add(name)
+                        columns.append(name)
+            return [str(c) for c in columns], [[row.get(c) for c in columns] for row in table]
+        if all(isinstance(r, list) for r in table):
+            width = max(len(r) for r in table)
+            return [str(i) for i in range(width)], [r + [None] * (width - len(r)) for r in table]
+        raise ValidationError({"data": "A list table needs all rows to be objects or all lists."})
+    raise ValidationError(
+        {"data": "A table must be a dict of lists, a list of objects or a list of lists."}
+    )
+
+
+def progress_number(data) -> float:
+    if isinstance(data, bool) or not isinstance(data, int | float) or not math.isfinite(data):
+        raise ValidationError({"data": "Progress must be a number between 0 and 100."})
+    if not 0 <= data <= 100:
+        raise ValidationError({"data": "Progress must be between 0 and 100."})
+    return float(data)
+
+
+def validate_data(type_: str | None, data) -> None:
+    """Reject data that cannot be rendered for the types we render; other types pass."""
+    if type_ == models.TABLE:
+        table_columns_rows(data)
+    elif type_ == models.PROGRESS:
+        progress_number(data)
+    elif type_ == models.IMAGE:
+        if not is_safe_url(data):
+            raise ValidationError({"data": "Image data must be an http or https URL."})
+    elif type_ == models.LINK:
+        url = data.get("link") if isinstance(data, dict) else data
+        if not is_safe_url(url, SAFE_LINK_SCHEMES):
+            raise ValidationError({"data": "Link must be an http, https or mailto URL."})
+    elif type_ in (models.MARKDOWN, models.HTML) and not isinstance(data, str):
+        raise ValidationError({"data": f"{type_.capitalize()} data must be a string."})
+
+
+# ------------------------------------------------------------------------------ rendering --
+
+ALLOWED_TAGS = frozenset(
+    {
+        "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "details", "div", "dl", "dt",
+        "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd", "li", "ol",
+        "p", "pre", "s", "span", "strong", "sub", "summary", "sup", "table", "tbody", "td",
+        "tfoot", "th", "thead", "tr", "ul",
+    }
+)  # fmt: skip
+ALLOWED_ATTRIBUTES = {
+    "a": ["href", "title"],
+    "abbr": ["title"],
+    "img": ["src", "alt", "title", "width", "height"],
+    "td": ["align", "colspan", "rowspan"],
+    "th": ["align", "colspan", "rowspan"],
+    "code": ["class"],
+    "div": ["class"],
+    "span": ["class"],
+}
+_cleaner = bleach.Cleaner(
+    tags=ALLOWED_TAGS,
+    attributes=ALLOWED_ATTRIBUTES,
+    protocols=list(SAFE_LINK_SCHEMES),
+    strip=True,
+    strip_comments=True,
+    css_sanitizer=CSSSanitizer(allowed_css_properties=[]),
+)
+
+
+def _link_attrs(attrs, new=False):
+    href = attrs.get((None, "href"))
+    if href and not href.startswith("#"):
+        attrs[(None, "rel")] = "noopener noreferrer nofollow"
+        attrs[(None, "target")] = "_blank"
+    return attrs
+
+
+def _image_attrs(attrs, new=False):
+    return attrs
+
+
+def markdown_to_html(text: str | None) -> str:
+    """Markdown (tables, fenced code) to HTML, then through bleach's allowlist. The only way
+    user text becomes markup anywhere in the app."""
+    if not text:
+        return ""
+    html = md.markdown(
+        str(text),
+        extensions=["tables", "fenced_code", "sane_lists"],
+        output_format="html",
+    )
+    cleaned = _cleaner.clean(html)
+    cleaned = bleach.linkify(
+        cleaned, callbacks=[_link_attrs], skip_tags=["pre", "code"], parse_email=False
+    )
+    return _lazy_images(cleaned)
+
+
+_IMG_RE = re.compile(r"<img ")
+
+
+def _lazy_images(html: str) -> str:
+    return _IMG_RE.sub('<img loading="lazy" referrerpolicy="no-referrer" ', html)
+
+
+MARKDOWN_LINK_RE = re.compile(r"^\s*\[(?P<text>[^\]]*)\]\((?P<url>[^)\s]+)\)\s*$")
+
+
+@dataclass(frozen=True)
+class Link:
+    text: str
+    url: str | None  # None when the URL is not a safe scheme
+
+
+def parse_link(data) -> Link | None:
+    """A link artifact, as Prefect sends it (`[text](url)` markdown) or as {"link", "link_text"}."""
+    if isinstance(data, dict):
+        url = data.get("link")
+        text = data.get("link_text") or url
+    elif isinstance(data, str):
+        match = MARKDOWN_LINK_RE.match(data)
+        if match:
+            url, text = match["url"], match["text"] or match["url"]
+        else:
+            url = text = data.strip()
+    else:
+        return None
+    if not isinstance(url, str):
+        return None
+    return Link(text=str(text), url=url if is_safe_url(url, SAFE_LINK_SCHEMES) else None)
+
+
+def pretty_json(data) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False, default=str)

@@ -1,0 +1,36 @@
+import pytest
+
+from artifacts_app.models import Artifact
+from tests.factories import ArtifactFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_admin_list_and_change_page_render(client, staff_user):
+    client.force_login(staff_user)
+    artifact = ArtifactFactory(key="admin-check", table=True, description="Tabular")
+    listing = client.get("/admin/artifacts_app/artifact/?q=admin-check")
+    assert listing.status_code == 200
+    assert b"admin-check" in listing.content
+    change = client.get(f"/admin/artifacts_app/artifact/{artifact.pk}/change/")
+    assert change.status_code == 200
+    assert b"<table" in change.content
+
+
+def test_admin_delete_goes_through_service(client, staff_user):
+    client.force_login(staff_user)
+    first = ArtifactFactory(key="adm")
+    second = ArtifactFactory(key="adm")
+    response = client.post(f"/admin/artifacts_app/artifact/{second.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert list(Artifact.objects.for_key("adm")) == [first]
+    from artifacts_app.models import ArtifactCollection
+
+    assert ArtifactCollection.objects.get(key="adm").latest_id == first.pk
+
+
+def test_admin_collections_are_read_only(client, staff_user):
+    client.force_login(staff_user)
+    ArtifactFactory(key="ro")
+    page = client.get("/admin/artifacts_app/artifactcollection/add/")
+    assert page.status_code == 403
