@@ -65,6 +65,7 @@ class Artifact(models.Model):
     task_run_id = models.UUIDField(null=True, blank=True)
     created = models.DateTimeField(default=timezone.now, editable=False)
     updated = models.DateTimeField(default=timezone.now, editable=False)
+    pinned = models.BooleanField(default=False, help_text="Pinned versions are never pruned.")
 
     objects = ArtifactQuerySet.as_manager()
 

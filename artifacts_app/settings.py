@@ -93,6 +93,8 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# Separate test databases for runs that share a machine (ARTIFACTS_TEST_DB_SUFFIX=-api, ...).
+_TEST_DB_SUFFIX = os.environ.get("ARTIFACTS_TEST_DB_SUFFIX", "")
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # Concurrent writers (progress bars patched from many tasks) wait for the lock instead of
     # failing: IMMEDIATE takes the write lock at BEGIN, busy_timeout waits up to 20 s for it.
@@ -104,7 +106,9 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         "timeout": 20,
     }
     # Tests use a file (not :memory:) so threads and live servers share one database.
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / ".test-db.sqlite3")}
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / f".test-db{_TEST_DB_SUFFIX}.sqlite3")}
+else:
+    DATABASES["default"]["TEST"] = {"NAME": f"test_artifacts{_TEST_DB_SUFFIX.replace('-', '_')}"}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
