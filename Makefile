@@ -19,6 +19,7 @@ install: $(VENV)/.installed
 
 run: install
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) manage.py seed_demo
 	$(PY) manage.py demo_admin
 	@echo "API token (demo user): $$($(PY) manage.py create_api_token demo --name 'make run' 2>/dev/null | tail -n 1)"
