@@ -30,6 +30,9 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
 	$(PY) manage.py makemigrations --check --dry-run
+	$(PY) manage.py spectacular --validate --fail-on-warn --file .openapi-check.yml
+	@cmp -s .openapi-check.yml openapi.yml || { echo 'openapi.yml is stale: run $(PY) manage.py spectacular --file openapi.yml'; rm -f .openapi-check.yml; exit 1; }
+	@rm -f .openapi-check.yml
 
 test-sqlite: install
 	env -u DATABASE_URL $(PY) -m pytest $(PYTEST_ARGS)

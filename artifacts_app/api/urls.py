@@ -1,11 +1,38 @@
-from django.http import JsonResponse
-from django.urls import path
+"""Prefect's paths, each with and without a trailing slash, and never a redirect."""
 
+from django.urls import path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-def health(request):
-    return JsonResponse(True, safe=False)
+from . import views
 
+UUID = r"(?P<artifact_id>[^/]+)"
+KEY = r"(?P<key>[^/]+)"
 
 urlpatterns = [
-    path("health", health, name="health"),
+    re_path(r"^health/?$", views.HealthView.as_view(), name="health"),
+    re_path(r"^admin/version/?$", views.VersionView.as_view(), name="version"),
+    re_path(r"^csrf-token/?$", views.CsrfTokenView.as_view(), name="csrf-token"),
+    re_path(r"^artifacts/?$", views.ArtifactListCreateView.as_view(), name="artifact-list"),
+    re_path(r"^artifacts/filter/?$", views.ArtifactFilterView.as_view(), name="artifact-filter"),
+    re_path(r"^artifacts/count/?$", views.ArtifactCountView.as_view(), name="artifact-count"),
+    re_path(
+        r"^artifacts/latest/filter/?$",
+        views.LatestFilterView.as_view(),
+        name="artifact-latest-filter",
+    ),
+    re_path(
+        r"^artifacts/latest/count/?$", views.LatestCountView.as_view(), name="artifact-latest-count"
+    ),
+    re_path(
+        rf"^artifacts/{KEY}/latest/?$", views.LatestByKeyView.as_view(), name="artifact-latest"
+    ),
+    re_path(rf"^artifacts/key/{KEY}/?$", views.DeleteKeyView.as_view(), name="artifact-delete-key"),
+    re_path(
+        rf"^artifacts/{UUID}/progress/?$",
+        views.ArtifactProgressView.as_view(),
+        name="artifact-progress",
+    ),
+    re_path(rf"^artifacts/{UUID}/?$", views.ArtifactDetailView.as_view(), name="artifact-detail"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
 ]

@@ -1,0 +1,334 @@
+"""Prefect-compatible artifact routes, plus a few of our own. Writes go through `services`."""
+
+from __future__ import annotations
+
+import uuid
+
+import orjson
+from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import HttpResponse
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, generics, status
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.parsers import JSONParser
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from artifacts_app import services
+from artifacts_app.models import Artifact, ArtifactCollection
+
+from . import filters, serializers
+
+PREFECT_API_VERSION = "3.9.1"
+NOT_FOUND = {"detail": "Artifact not found."}
+UNPROCESSABLE = 422
+
+
+class JSONResponse(HttpResponse):
+    """orjson-encoded response (UUIDs and datetimes natively), bypassing DRF's renderers."""
+
+    def __init__(self, data, status=200):
+        super().__init__(orjson.dumps(data), content_type="application/json", status=status)
+
+
+def _flatten(detail, path="") -> dict[str, list[str]]:
+    if isinstance(detail, dict):
+        out: dict[str, list[str]] = {}
+        for name, value in detail.items():
+            out.update(_flatten(value, f"{path}.{name}" if path else str(name)))
+        return out
+    if isinstance(detail, list) and detail and not all(isinstance(d, str) for d in detail):
+        out = {}
+        for i, value in enumerate(detail):
+            out.update(_flatten(value, f"{path}[{i}]"))
+        return out
+    messages = detail if isinstance(detail, list) else [detail]
+    return {path or "body": [str(m) for m in messages]}
+
+
+def validation_response(detail) -> Response:
+    if isinstance(detail, dict) and set(detail) == {"detail", "errors"}:
+        body = {"detail": str(detail["detail"]), "errors": _flatten(detail["errors"])}
+    else:
+        errors = _flatten(detail)
+        first = next(iter(errors.items()))
+        body = {"detail": f"{first[0]}: {first[1][0]}", "errors": errors}
+    return Response(body, status=UNPROCESSABLE)
+
+
+def exception_handler(exc, context):
+    """JSON for every error: 422 naming the field for bad input, 413 for oversize bodies."""
+    if isinstance(exc, services.ArtifactNotFound):
+        return Response(NOT_FOUND, status=404)
+    if isinstance(exc, RequestDataTooBig):
+        return Response({"detail": "Request body too large."}, status=413)
+    if isinstance(exc, DjangoValidationError):
+        detail = exc.message_dict if hasattr(exc, "error_dict") else {"body": exc.messages}
+        return validation_response(
+            {key.rstrip("_") if key == "metadata" else key: v for key, v in detail.items()}
+        )
+    if isinstance(exc, exceptions.ValidationError):
+        return validation_response(exc.detail)
+    if isinstance(exc, exceptions.ParseError):
+        return Response({"detail": f"Invalid JSON body: {exc.detail}"}, status=UNPROCESSABLE)
+    return drf_exception_handler(exc, context)
+
+
+class BaseArtifactView(APIView):
+    parser_classes = [JSONParser]
+
+
+def _body(request):
+    return request.data if request.data is not None else {}
+
+
+def _parse_uuid(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise services.ArtifactNotFound(value) from None
+
+
+# ---------------------------------------------------------------------------- artifacts ----
+
+
+class ArtifactListCreateView(BaseArtifactView, generics.ListAPIView):
+    """`POST /api/artifacts/` creates (Prefect); `GET /api/artifacts/` lists with query filters."""
+
+    queryset = Artifact.objects.all()
+    serializer_class = serializers.ArtifactSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = filters.ArtifactListFilter
+    pagination_class = LimitOffsetPagination
+
+    def get_queryset(self):
+        return Artifact.objects.values(*serializers.ARTIFACT_VALUES)
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        ordering = queryset.query.order_by or ("-created",)
+        return queryset.order_by(*ordering, "-id")
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response([serializers.artifact_json(row) for row in page])
+
+    @extend_schema(
+        request=serializers.ArtifactCreateSerializer,
+        responses={201: serializers.ArtifactSerializer, 422: serializers.ErrorSerializer},
+    )
+    def post(self, request):
+        incoming = serializers.ArtifactCreateSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        fields = dict(incoming.validated_data)
+        if "metadata_" in fields:
+            fields["metadata"] = fields.pop("metadata_")
+        artifact = services.artifact_create(**fields)
+        return JSONResponse(serializers.artifact_instance_json(artifact), status=201)
+
+
+class ArtifactDetailView(BaseArtifactView):
+    """`GET`, `PATCH` (204) and `DELETE` (204) one artifact by id."""
+
+    serializer_class = serializers.ArtifactSerializer
+
+    @extend_schema(
+        responses={200: serializers.ArtifactSerializer, 404: serializers.ErrorSerializer}
+    )
+    def get(self, request, artifact_id):
+        row = (
+            Artifact.objects.filter(pk=_parse_uuid(artifact_id))
+            .values(*serializers.ARTIFACT_VALUES)
+            .first()
+        )
+        if row is None:
+            raise services.ArtifactNotFound(artifact_id)
+        return JSONResponse(serializers.artifact_json(row))
+
+    @extend_schema(
+        request=serializers.ArtifactUpdateSerializer,
+        responses={204: None, 404: serializers.ErrorSerializer, 422: serializers.ErrorSerializer},
+    )
+    def patch(self, request, artifact_id):
+        pk = _parse_uuid(artifact_id)
+        incoming = serializers.ArtifactUpdateSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        fields = dict(incoming.validated_data)
+        if "metadata_" in fields:
+            fields["metadata"] = fields.pop("metadata_")
+        services.artifact_update(artifact_id=pk, **fields)
+        return HttpResponse(status=204)
+
+    @extend_schema(responses={204: None, 404: serializers.ErrorSerializer})
+    def delete(self, request, artifact_id):
+        services.artifact_delete(artifact_id=_parse_uuid(artifact_id))
+        return HttpResponse(status=204)
+
+
+class ArtifactProgressView(BaseArtifactView):
+    """`POST /api/artifacts/{id}/progress` with `{"increment": n}` or `{"value": v}`: atomic,
+    clamped to 0..100."""
+
+    serializer_class = serializers.ProgressSerializer
+
+    @extend_schema(
+        request=serializers.ProgressSerializer,
+        responses={
+            200: serializers.ArtifactSerializer,
+            404: serializers.ErrorSerializer,
+            422: serializers.ErrorSerializer,
+        },
+    )
+    def post(self, request, artifact_id):
+        pk = _parse_uuid(artifact_id)
+        incoming = serializers.ProgressSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        artifact = services.progress_set(artifact_id=pk, **incoming.validated_data)
+        return JSONResponse(serializers.artifact_instance_json(artifact))
+
+
+class LatestByKeyView(BaseArtifactView):
+    """`GET /api/artifacts/{key}/latest`: the latest version itself, with its own id."""
+
+    serializer_class = serializers.ArtifactSerializer
+
+    @extend_schema(
+        responses={200: serializers.ArtifactSerializer, 404: serializers.ErrorSerializer}
+    )
+    def get(self, request, key):
+        row = (
+            ArtifactCollection.objects.filter(key=key, latest__isnull=False)
+            .values(*("latest__" + name for name in serializers.ARTIFACT_VALUES))
+            .first()
+        )
+        if row is None:
+            raise services.ArtifactNotFound(key)
+        return JSONResponse(
+            serializers.artifact_json({name.removeprefix("latest__"): v for name, v in row.items()})
+        )
+
+
+class DeleteKeyView(BaseArtifactView):
+    """`DELETE /api/artifacts/key/{key}`: every version of a key (beyond Prefect)."""
+
+    serializer_class = serializers.DeletedSerializer
+
+    @extend_schema(responses={200: serializers.DeletedSerializer, 404: serializers.ErrorSerializer})
+    def delete(self, request, key):
+        return JSONResponse({"deleted": services.artifact_delete_key(key=key)})
+
+
+class ArtifactFilterView(BaseArtifactView):
+    """`POST /api/artifacts/filter`: a bare JSON list, as Prefect answers."""
+
+    read_only_post = True
+    serializer_class = serializers.ArtifactSerializer
+
+    @extend_schema(
+        request=serializers.FilterBodySerializer,
+        responses={
+            200: serializers.ArtifactSerializer(many=True),
+            422: serializers.ErrorSerializer,
+        },
+    )
+    def post(self, request):
+        query = filters.parse_body(_body(request), collection=False, paged=True)
+        rows = (
+            Artifact.objects.filter(query.q)
+            .order_by(*query.order_by)
+            .values(*serializers.ARTIFACT_VALUES)[query.offset : query.offset + query.limit]
+        )
+        return JSONResponse([serializers.artifact_json(row) for row in rows])
+
+
+class ArtifactCountView(BaseArtifactView):
+    read_only_post = True
+    serializer_class = serializers.CountBodySerializer
+
+    @extend_schema(
+        request=serializers.CountBodySerializer,
+        responses={200: OpenApiTypes.INT, 422: serializers.ErrorSerializer},
+    )
+    def post(self, request):
+        query = filters.parse_body(_body(request), collection=False, paged=False)
+        return JSONResponse(Artifact.objects.filter(query.q).count())
+
+
+class LatestFilterView(BaseArtifactView):
+    """`POST /api/artifacts/latest/filter`: the latest version of each key (collections)."""
+
+    read_only_post = True
+    serializer_class = serializers.ArtifactCollectionSerializer
+
+    @extend_schema(
+        request=serializers.LatestFilterBodySerializer,
+        responses={
+            200: serializers.ArtifactCollectionSerializer(many=True),
+            422: serializers.ErrorSerializer,
+        },
+    )
+    def post(self, request):
+        query = filters.parse_body(_body(request), collection=True, paged=True)
+        rows = (
+            ArtifactCollection.objects.filter(query.q, latest__isnull=False)
+            .order_by(*query.order_by)
+            .values(*serializers.COLLECTION_VALUES)[query.offset : query.offset + query.limit]
+        )
+        return JSONResponse([serializers.collection_json(row) for row in rows])
+
+
+class LatestCountView(BaseArtifactView):
+    read_only_post = True
+    serializer_class = serializers.LatestCountBodySerializer
+
+    @extend_schema(
+        request=serializers.LatestCountBodySerializer,
+        responses={200: OpenApiTypes.INT, 422: serializers.ErrorSerializer},
+    )
+    def post(self, request):
+        query = filters.parse_body(_body(request), collection=True, paged=False)
+        return JSONResponse(
+            ArtifactCollection.objects.filter(query.q, latest__isnull=False).count()
+        )
+
+
+# ------------------------------------------------------------- what Prefect's client calls --
+
+
+class HealthView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    @extend_schema(responses={200: OpenApiTypes.BOOL})
+    def get(self, request):
+        return JSONResponse(True)
+
+
+class VersionView(APIView):
+    """Prefect's client checks the server's major version (3) before writing."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    @extend_schema(responses={200: OpenApiTypes.STR})
+    def get(self, request):
+        return JSONResponse(PREFECT_API_VERSION)
+
+
+class CsrfTokenView(APIView):
+    """Prefect's client asks for a CSRF token before its first write; as Prefect's server with
+    CSRF protection off, we answer 422 and it proceeds without one (tokens are Bearer)."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    @extend_schema(responses={422: serializers.ErrorSerializer})
+    def get(self, request):
+        return JSONResponse(
+            {"detail": "CSRF protection is disabled."}, status=status.HTTP_422_UNPROCESSABLE_ENTITY
+        )
