@@ -6,8 +6,11 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 PYTEST_ARGS ?=
+# Prefect's own client, for the compatibility tests (kept apart from our dependencies).
+PREFECT_VENV ?= .venv-prefect
+PREFECT_VERSION ?= 3.9.1
 
-.PHONY: install run serve test test-sqlite test-postgres lint bench clean
+.PHONY: install prefect-venv run serve test test-sqlite test-postgres lint bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +19,15 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 install: $(VENV)/.installed
+
+$(PREFECT_VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(PREFECT_VENV)
+	$(PREFECT_VENV)/bin/python -m pip install -q --upgrade pip
+	$(PREFECT_VENV)/bin/python -m pip install -q prefect==$(PREFECT_VERSION)
+	$(PREFECT_VENV)/bin/python -m pip install -q --no-deps -e .
+	touch $@
+
+prefect-venv: $(PREFECT_VENV)/.installed
 
 run: install
 	$(PY) manage.py migrate --noinput
@@ -46,10 +58,10 @@ test-postgres: install
 		if [ -n "$$REQUIRE_POSTGRES" ]; then echo "REQUIRE_POSTGRES is set: failing"; exit 1; fi; \
 	fi
 
-test: lint
+test: lint prefect-venv
 	@echo "== SQLite"
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-postgres
 
 clean:
-	rm -rf $(VENV) .test-db* staticfiles
+	rm -rf $(VENV) $(PREFECT_VENV) .test-db* staticfiles

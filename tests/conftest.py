@@ -1,9 +1,17 @@
 import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
 
 import pytest
 from rest_framework.test import APIClient
 
 from artifacts_app import services
+
+ROOT = Path(__file__).resolve().parent.parent
 
 _skipped_browser_tests: list[str] = []
 
@@ -56,3 +64,70 @@ def api_client(token):
 @pytest.fixture
 def on_postgres(settings):
     return settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+
+
+def database_url() -> str:
+    """A DATABASE_URL for the test database this run uses (for server subprocesses)."""
+    from django.db import connection
+
+    conf = connection.settings_dict
+    if conf["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{conf['NAME']}"
+    user = conf.get("USER") or "postgres"
+    auth = f"{user}:{conf['PASSWORD']}" if conf.get("PASSWORD") else user
+    return f"postgres://{auth}@{conf.get('HOST') or '127.0.0.1'}:{conf.get('PORT') or 5432}/{conf['NAME']}"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(url: str, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer within {seconds} s")
+
+
+@pytest.fixture
+def server_process(transactional_db):
+    """Our ASGI app served by a real uvicorn process on 127.0.0.1, on the test database.
+    Yields the base URL; the process is stopped by PID."""
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": database_url(), "DJANGO_SECURE_COOKIES": "0"}
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "artifacts_app.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-access-log",
+        ],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(f"{base}/api/health")
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        from django.db import connections
+
+        connections.close_all()
