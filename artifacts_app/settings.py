@@ -169,10 +169,9 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {
-        "handlers": ["console"],
-        "level": os.environ.get("DJANGO_LOG_LEVEL", "WARNING"),
-    },
+    "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "WARNING")},
+    # 4xx answers are the client's business (and Prefect's client probes /csrf-token on purpose).
+    "loggers": {"django.request": {"level": "ERROR"}},
 }
 
 REST_FRAMEWORK = {

@@ -68,7 +68,9 @@ def test_every_prefect_artifact_call_works(server_process, user):
     assert report["read_tables"] == ["compat-atable", "compat-table"]
     assert report["read_by_key"] == [report["markdown"]]
     assert "compat-explicit" in report["latest_keys"]
-    assert not ArtifactCollection.objects.filter(key="compat-explicit").exists()  # deleted by the client
+    assert not ArtifactCollection.objects.filter(
+        key="compat-explicit"
+    ).exists()  # deleted by the client
     assert not Artifact.objects.filter(pk=report["deleted"]).exists()
     assert report["aget"] == report["amarkdown"]
     assert (
