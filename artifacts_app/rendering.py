@@ -9,11 +9,13 @@ import json
 import math
 import re
 from dataclasses import dataclass
+from functools import partial
 from urllib.parse import urlsplit
 
 import bleach
 import markdown as md
 from bleach.css_sanitizer import CSSSanitizer
+from bleach.linkifier import LinkifyFilter
 from django.core.exceptions import ValidationError
 
 from . import models
@@ -153,14 +155,6 @@ ALLOWED_ATTRIBUTES = {
     "div": ["class"],
     "span": ["class"],
 }
-_cleaner = bleach.Cleaner(
-    tags=ALLOWED_TAGS,
-    attributes=ALLOWED_ATTRIBUTES,
-    protocols=list(SAFE_LINK_SCHEMES),
-    strip=True,
-    strip_comments=True,
-    css_sanitizer=CSSSanitizer(allowed_css_properties=[]),
-)
 
 
 def _link_attrs(attrs, new=False):
@@ -171,8 +165,20 @@ def _link_attrs(attrs, new=False):
     return attrs
 
 
-def _image_attrs(attrs, new=False):
-    return attrs
+_cleaner = bleach.Cleaner(
+    tags=ALLOWED_TAGS,
+    attributes=ALLOWED_ATTRIBUTES,
+    protocols=list(SAFE_LINK_SCHEMES),
+    strip=True,
+    strip_comments=True,
+    css_sanitizer=CSSSanitizer(allowed_css_properties=[]),
+    # linkify in the same pass (a second pass would escape entities in code twice)
+    filters=[
+        partial(
+            LinkifyFilter, callbacks=[_link_attrs], skip_tags=["pre", "code"], parse_email=False
+        )
+    ],
+)
 
 
 def markdown_to_html(text: str | None) -> str:
@@ -185,11 +191,7 @@ def markdown_to_html(text: str | None) -> str:
         extensions=["tables", "fenced_code", "sane_lists"],
         output_format="html",
     )
-    cleaned = _cleaner.clean(html)
-    cleaned = bleach.linkify(
-        cleaned, callbacks=[_link_attrs], skip_tags=["pre", "code"], parse_email=False
-    )
-    return _lazy_images(cleaned)
+    return _lazy_images(_cleaner.clean(html))
 
 
 _IMG_RE = re.compile(r"<img ")
@@ -228,3 +230,149 @@ def parse_link(data) -> Link | None:
 
 def pretty_json(data) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False, default=str)
+
+
+# ------------------------------------------------------------------- dashboard helpers --
+
+TABLE_PAGE_SIZE = 25
+
+
+def artifact_kind(artifact) -> str:
+    """Which renderer shows this artifact: table, markdown, link, image, progress or json."""
+    type_ = artifact.type
+    if type_ == models.TABLE:
+        try:
+            table_columns_rows(artifact.data)
+        except ValidationError:
+            return "json"
+        return "table"
+    if type_ == models.PROGRESS:
+        return "progress" if artifact.progress_value is not None else "json"
+    if type_ == models.IMAGE and isinstance(artifact.data, str):
+        return "image"
+    if type_ == models.LINK:
+        return "link"
+    if type_ == models.MARKDOWN and isinstance(artifact.data, str):
+        return "link" if MARKDOWN_LINK_RE.match(artifact.data) else "markdown"
+    return "json"
+
+
+@dataclass
+class TablePage:
+    columns: list[str]
+    rows: list[list]
+    total_rows: int
+    matching_rows: int
+    page: int
+    pages: int
+    sort: int | None
+    descending: bool
+    query: str
+
+    @property
+    def first_row(self) -> int:
+        return (self.page - 1) * TABLE_PAGE_SIZE + 1 if self.matching_rows else 0
+
+    @property
+    def last_row(self) -> int:
+        return min(self.page * TABLE_PAGE_SIZE, self.matching_rows)
+
+
+_table_cache: dict = {}
+
+
+def normalised_table(artifact) -> tuple[list[str], list[list]]:
+    """(header, rows) for a table artifact; parsed once per version and kept for a few versions,
+    so paging through a 100,000-row table does not parse its JSON on every click."""
+    cache_key = (artifact.pk, artifact.updated)
+    hit = _table_cache.get(cache_key)
+    if hit is None:
+        columns, rows = table_columns_rows(artifact.data)
+        rows = [[_cell(v) for v in row] for row in rows]
+        hit = (columns, rows)
+        if len(_table_cache) >= 3:
+            _table_cache.pop(next(iter(_table_cache)))
+        _table_cache[cache_key] = hit
+    return hit
+
+
+def _cell(value) -> str:
+    """A cell as text: None and NaN empty, nested values as compact JSON."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def _sort_key(cell: str):
+    try:
+        return (0, float(cell), "")
+    except ValueError:
+        return (1 if cell else 2, 0.0, cell.lower())
+
+
+def table_page(
+    artifact, *, page=1, sort=None, descending=False, query="", page_size=TABLE_PAGE_SIZE
+) -> TablePage:
+    columns, rows = normalised_table(artifact)
+    total = len(rows)
+    if query:
+        needle = query.lower()
+        rows = [row for row in rows if any(needle in cell.lower() for cell in row)]
+    if sort is not None and 0 <= sort < len(columns):
+        rows = sorted(rows, key=lambda row: _sort_key(row[sort]), reverse=descending)
+    else:
+        sort = None
+    pages = max(1, math.ceil(len(rows) / page_size))
+    page = min(max(1, page), pages)
+    start = (page - 1) * page_size
+    return TablePage(
+        columns=columns,
+        rows=rows[start : start + page_size],
+        total_rows=total,
+        matching_rows=len(rows),
+        page=page,
+        pages=pages,
+        sort=sort,
+        descending=descending,
+        query=query,
+    )
+
+
+def table_csv(artifact) -> str:
+    import csv
+    import io
+
+    columns, rows = normalised_table(artifact)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(columns)
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def table_records(artifact) -> list[dict]:
+    columns, rows = table_columns_rows(artifact.data)
+    return [dict(zip(columns, row, strict=False)) for row in rows]
+
+
+def preview_text(artifact, limit: int = 160) -> str:
+    """A one-line summary for timelines and lists."""
+    kind = artifact_kind(artifact)
+    if kind == "table":
+        columns, rows = table_columns_rows(artifact.data)
+        return f"{len(rows)} rows × {len(columns)} columns"
+    if kind == "progress":
+        return f"{artifact.progress_value:g}%"
+    if kind == "link":
+        link = parse_link(artifact.data)
+        return link.text if link else ""
+    if isinstance(artifact.data, str):
+        text = artifact.data
+    else:
+        text = json.dumps(artifact.data, ensure_ascii=False, default=str)
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -6,6 +6,14 @@ from . import views
 app_name = "artifacts"
 
 urlpatterns = [
-    path("", RedirectView.as_view(url="/artifacts/", permanent=False)),
+    path("", RedirectView.as_view(pattern_name="artifacts:list", permanent=False)),
     path("artifacts/", views.artifact_list, name="list"),
+    path("artifacts/key/<str:key>/", views.key_detail, name="key"),
+    path("artifacts/key/<str:key>/delete/", views.key_delete, name="key_delete"),
+    path("artifacts/artifact/<str:pk>/", views.artifact_detail, name="detail"),
+    path("artifacts/artifact/<str:pk>/delete/", views.artifact_delete, name="delete"),
+    path("artifacts/artifact/<str:pk>/progress/", views.progress_partial, name="progress"),
+    path("artifacts/artifact/<str:pk>/table/", views.table_partial, name="table"),
+    path("artifacts/artifact/<str:pk>/download.<str:fmt>", views.download, name="download"),
+    path("runs/flow-run/<str:flow_run_id>/", views.run_detail, name="run"),
 ]

@@ -1,10 +1,278 @@
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+"""Dashboard pages and htmx partials. Views fetch through QuerySet methods, write through
+services, and pick a template; rendering decisions live in `rendering` and the templates."""
 
-from artifacts_app.models import ArtifactCollection
+from __future__ import annotations
+
+import functools
+import uuid
+
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods
+from django_htmx.http import HttpResponseStopPolling
+
+from artifacts_app import rendering, services
+from artifacts_app.models import KNOWN_TYPES, Artifact, ArtifactCollection
+
+LIST_PAGE_SIZE = 25
+VERSIONS_PAGE_SIZE = 20
+RUN_LIMIT = 500
+LIST_SORTS = {
+    "updated": ("-updated", "-id"),
+    "created": ("-created", "-id"),
+    "key": ("key",),
+    "-key": ("-key",),
+}
+
+
+def read_access(view):
+    """Pages are public unless ARTIFACTS_PUBLIC_READ is off; then they need a login."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not settings.ARTIFACTS_PUBLIC_READ and not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path(), reverse("admin:login"))
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def staff_required(view):
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path(), reverse("admin:login"))
+        if not request.user.is_staff:
+            return HttpResponse("Only staff can delete artifacts.", status=403)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _int(value, default=1) -> int:
+    try:
+        return max(1, int(value))
+    except (TypeError, ValueError):
+        return default
+
+
+def _uuid_or_404(value) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise Http404("No such artifact.") from None
 
 
 @require_GET
+@read_access
 def artifact_list(request):
-    collections = ArtifactCollection.objects.with_latest().order_by("-updated", "-id")[:50]
-    return render(request, "artifacts/artifact_list.html", {"collections": collections})
+    """The latest version of every key (or the unkeyed artifacts), searchable and paginated."""
+    q = request.GET.get("q", "").strip()[:200]
+    type_ = request.GET.get("type", "").strip()[:200]
+    sort = request.GET.get("sort", "updated")
+    if sort not in LIST_SORTS:
+        sort = "updated"
+    tab = "unkeyed" if request.GET.get("tab") == "unkeyed" else "keys"
+    if tab == "unkeyed":
+        queryset = Artifact.objects.unkeyed()
+        if q:
+            queryset = queryset.filter(description__icontains=q)
+        if type_:
+            queryset = queryset.filter(type=type_)
+        if sort in ("updated", "created"):
+            queryset = queryset.order_by(*LIST_SORTS[sort])
+    else:
+        queryset = ArtifactCollection.objects.with_latest().filter(latest__isnull=False)
+        if q:
+            queryset = queryset.filter(Q(key__icontains=q) | Q(latest__description__icontains=q))
+        if type_:
+            queryset = queryset.filter(type=type_)
+        queryset = queryset.order_by(*LIST_SORTS[sort])
+    paginator = Paginator(queryset, LIST_PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "tab": tab,
+        "q": q,
+        "type": type_,
+        "sort": sort,
+        "types": KNOWN_TYPES,
+        "live": page.number == 1 and not q,
+    }
+    template = (
+        "artifacts/partials/artifact_results.html"
+        if request.htmx
+        else "artifacts/artifact_list.html"
+    )
+    return render(request, template, context)
+
+
+@require_GET
+@read_access
+def key_detail(request, key):
+    collection = get_object_or_404(
+        ArtifactCollection.objects.with_latest(), key=key, latest__isnull=False
+    )
+    paginator = Paginator(Artifact.objects.for_key(key), VERSIONS_PAGE_SIZE)
+    versions = paginator.get_page(request.GET.get("page"))
+    context = {"collection": collection, "latest": collection.latest, "versions": versions}
+    if request.htmx and request.GET.get("page"):
+        return render(request, "artifacts/partials/timeline.html", context)
+    return render(request, "artifacts/key_detail.html", context)
+
+
+@require_GET
+@read_access
+def artifact_detail(request, pk):
+    artifact = get_object_or_404(Artifact, pk=_uuid_or_404(pk))
+    context = {"artifact": artifact}
+    if artifact.key:
+        versions = Artifact.objects.for_key(artifact.key)
+        context["newer"] = (
+            versions.filter(
+                Q(created__gt=artifact.created) | Q(created=artifact.created, id__gt=artifact.id)
+            )
+            .order_by("created", "id")
+            .only("id", "created")
+            .first()
+        )
+        context["older"] = (
+            versions.filter(
+                Q(created__lt=artifact.created) | Q(created=artifact.created, id__lt=artifact.id)
+            )
+            .only("id", "created")
+            .first()
+        )
+        context["is_latest"] = context["newer"] is None
+    if artifact.flow_run_id:
+        in_run = Artifact.objects.for_run(artifact.flow_run_id)
+        context["run_next"] = (
+            in_run.filter(
+                Q(created__gt=artifact.created) | Q(created=artifact.created, id__gt=artifact.id)
+            )
+            .only("id", "key", "created")
+            .first()
+        )
+        context["run_previous"] = (
+            in_run.filter(
+                Q(created__lt=artifact.created) | Q(created=artifact.created, id__lt=artifact.id)
+            )
+            .order_by("-created", "-id")
+            .only("id", "key", "created")
+            .first()
+        )
+    return render(request, "artifacts/artifact_detail.html", context)
+
+
+@require_GET
+@read_access
+def run_detail(request, flow_run_id):
+    run_id = _uuid_or_404(flow_run_id)
+    artifacts = list(Artifact.objects.for_run(run_id)[: RUN_LIMIT + 1])
+    truncated = len(artifacts) > RUN_LIMIT
+    groups: dict = {}
+    for artifact in artifacts[:RUN_LIMIT]:
+        groups.setdefault(artifact.task_run_id, []).append(artifact)
+    ordered = sorted(groups.items(), key=lambda item: (item[0] is not None, str(item[0] or "")))
+    context = {
+        "run_id": run_id,
+        "groups": ordered,
+        "count": min(len(artifacts), RUN_LIMIT),
+        "truncated": truncated,
+    }
+    return render(request, "artifacts/run_detail.html", context)
+
+
+@require_GET
+@read_access
+def progress_partial(request, pk):
+    """The progress bar alone, polled by htmx every 2 s; answers 286 (stop polling) at 100.
+    The page sends the value it shows (`shown`); the bar never renders less than that."""
+    artifact = get_object_or_404(Artifact, pk=_uuid_or_404(pk), type="progress")
+    try:
+        shown = float(request.GET.get("shown", ""))
+    except ValueError:
+        shown = None
+    response = render(
+        request, "artifacts/partials/progress_bar.html", {"artifact": artifact, "shown": shown}
+    )
+    if artifact.progress_done:
+        response.status_code = HttpResponseStopPolling.status_code
+    return response
+
+
+@require_GET
+@read_access
+def table_partial(request, pk):
+    """One page of a table artifact: sort by a column, filter rows, page (htmx)."""
+    artifact = get_object_or_404(Artifact, pk=_uuid_or_404(pk))
+    if rendering.artifact_kind(artifact) != "table":
+        raise Http404("Not a table artifact.")
+    sort = request.GET.get("sort")
+    table = rendering.table_page(
+        artifact,
+        page=_int(request.GET.get("page")),
+        sort=int(sort) if sort and sort.isdigit() else None,
+        descending=request.GET.get("dir") == "desc",
+        query=request.GET.get("q", "")[:200],
+    )
+    return render(
+        request,
+        "artifacts/partials/table.html",
+        {"artifact": artifact, "table": table, "preview": False},
+    )
+
+
+@require_GET
+@read_access
+def download(request, pk, fmt):
+    artifact = get_object_or_404(Artifact, pk=_uuid_or_404(pk))
+    kind = rendering.artifact_kind(artifact)
+    name = artifact.key or str(artifact.pk)
+    if fmt == "csv" and kind == "table":
+        response = HttpResponse(
+            rendering.table_csv(artifact), content_type="text/csv; charset=utf-8"
+        )
+    elif fmt == "json":
+        data = rendering.table_records(artifact) if kind == "table" else artifact.data
+        response = JsonResponse(data, safe=False, json_dumps_params={"ensure_ascii": False})
+    elif fmt == "md" and kind in ("markdown", "link"):
+        response = HttpResponse(artifact.data, content_type="text/markdown; charset=utf-8")
+    else:
+        raise Http404("No such download for this artifact.")
+    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def artifact_delete(request, pk):
+    artifact = get_object_or_404(Artifact, pk=_uuid_or_404(pk))
+    if request.method == "POST":
+        services.artifact_delete(artifact_id=artifact.pk)
+        if artifact.key and Artifact.objects.filter(key=artifact.key).exists():
+            return redirect("artifacts:key", key=artifact.key)
+        return redirect("artifacts:list")
+    return render(
+        request, "artifacts/confirm_delete.html", {"artifact": artifact, "what": "version"}
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def key_delete(request, key):
+    collection = get_object_or_404(ArtifactCollection, key=key)
+    if request.method == "POST":
+        services.artifact_delete_key(key=key)
+        return redirect("artifacts:list")
+    count = Artifact.objects.filter(key=key).count()
+    return render(
+        request,
+        "artifacts/confirm_delete.html",
+        {"collection": collection, "count": count, "what": "key"},
+    )

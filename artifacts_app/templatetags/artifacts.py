@@ -1,0 +1,72 @@
+"""Template helpers: render an artifact by kind, markdown through the sanitiser, query strings."""
+
+from django import template
+from django.utils.safestring import mark_safe
+
+from artifacts_app import rendering
+
+register = template.Library()
+
+
+@register.filter
+def markdown(text):
+    """User markdown -> sanitised HTML (rendering.markdown_to_html is the only sanitiser)."""
+    return mark_safe(rendering.markdown_to_html(text))  # noqa: S308 - bleach-sanitised above
+
+
+@register.filter
+def kind(artifact):
+    return rendering.artifact_kind(artifact)
+
+
+@register.filter
+def preview(artifact):
+    return rendering.preview_text(artifact)
+
+
+@register.filter
+def pretty_json(data):
+    text = rendering.pretty_json(data)
+    limit = 200_000
+    return text if len(text) <= limit else text[:limit] + "\n… (truncated; download the full data)"
+
+
+@register.inclusion_tag("artifacts/partials/render.html", takes_context=True)
+def render_artifact(context, artifact, preview=False, shown=None):
+    """One artifact, rendered by the partial for its kind."""
+    kind_ = rendering.artifact_kind(artifact)
+    extra = {}
+    if kind_ == "table":
+        extra["table"] = rendering.table_page(
+            artifact, page_size=10 if preview else rendering.TABLE_PAGE_SIZE
+        )
+    elif kind_ == "link":
+        extra["link"] = rendering.parse_link(artifact.data)
+    elif kind_ == "markdown":
+        extra["html"] = mark_safe(rendering.markdown_to_html(artifact.data))  # noqa: S308
+    elif kind_ == "image":
+        extra["image_ok"] = rendering.is_safe_url(artifact.data)
+    elif kind_ == "progress":
+        value = artifact.progress_value
+        extra["value"] = max(value, shown) if shown is not None else value
+    return {
+        "artifact": artifact,
+        "kind": kind_,
+        "preview": preview,
+        "request": context.get("request"),
+        "user": context.get("user"),
+        **extra,
+    }
+
+
+@register.simple_tag(takes_context=True)
+def query(context, **changes):
+    """The current query string with some parameters changed (None removes one)."""
+    params = context["request"].GET.copy()
+    for name, value in changes.items():
+        if value is None or value == "":
+            params.pop(name, None)
+        else:
+            params[name] = value
+    encoded = params.urlencode()
+    return f"?{encoded}" if encoded else "?"
