@@ -8,15 +8,25 @@ is taken after the lock, so the newest version is always the one the collection 
 from __future__ import annotations
 
 import datetime as dt
+import fnmatch
 import uuid
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from . import rendering
-from .models import PROGRESS, ApiToken, Artifact, ArtifactCollection, hash_token
+from .models import (
+    PROGRESS,
+    ApiToken,
+    Artifact,
+    ArtifactCollection,
+    ArtifactQuerySet,
+    hash_token,
+)
 
 UNSET: Any = object()
 _EPSILON = dt.timedelta(microseconds=1)
@@ -153,3 +163,154 @@ def token_create(*, user, name: str = "") -> tuple[ApiToken, str]:
     raw = ApiToken.generate()
     token = ApiToken.objects.create(user=user, name=name, digest=hash_token(raw), hint=raw[:12])
     return token, raw
+
+
+# --------------------------------------------------------------------------- retention --
+
+
+@dataclass(frozen=True)
+class RetentionPolicy:
+    """keep_last: keep the newest N versions of a key (None or 0: no limit); ttl_days: drop
+    versions older than this (None or 0: no limit). A version goes when EITHER rule drops it;
+    pinned versions never go."""
+
+    keep_last: int | None = None  # the newest N, pinned ones included, always stay
+    ttl_days: float | None = None
+
+    @property
+    def active(self) -> bool:
+        return bool(self.keep_last) or bool(self.ttl_days)
+
+
+def retention_policy_for(
+    key: str | None, default: RetentionPolicy, overrides: dict
+) -> RetentionPolicy:
+    """The policy of `key`: an exact override, else the first matching glob, else the default.
+    An override names only what it changes (`{"ttl_days": 7}` keeps the default keep_last)."""
+    if key is None:
+        return default
+    match = overrides.get(key)
+    if match is None:
+        match = next((v for k, v in overrides.items() if fnmatch.fnmatchcase(key, k)), None)
+    if match is None:
+        return default
+    return RetentionPolicy(
+        keep_last=match.get("keep_last", default.keep_last),
+        ttl_days=match.get("ttl_days", default.ttl_days),
+    )
+
+
+@dataclass
+class PruneReport:
+    deleted: int = 0
+    batches: int = 0
+    keys: dict = field(default_factory=dict)  # key (None: unkeyed) -> versions pruned
+    collections_repointed: int = 0
+    collections_removed: int = 0
+    dry_run: bool = False
+    ids: list = field(default_factory=list)  # only in dry runs (what would go)
+
+
+def _doomed(key: str | None, policy: RetentionPolicy, now) -> ArtifactQuerySet | None:
+    """Unpinned versions of `key` that `policy` drops, oldest first."""
+    if not policy.active:
+        return None
+    if key is None:
+        if not policy.ttl_days:
+            return None
+        base = Artifact.objects.filter(key__isnull=True)
+    else:
+        base = Artifact.objects.filter(key=key)
+    rule = Q()
+    if policy.ttl_days:
+        rule |= Q(created__lt=now - dt.timedelta(days=policy.ttl_days))
+    if policy.keep_last and key is not None:
+        newest = Artifact.objects.for_key(key).values("pk")[: policy.keep_last]
+        rule |= ~Q(pk__in=list(newest.values_list("pk", flat=True)))
+    # Versions newer than `now` arrived during the run: never theirs to prune.
+    return base.filter(rule, pinned=False, created__lte=now).order_by("created", "id")
+
+
+def _prune_batch(key: str | None, ids: list, report: PruneReport) -> int:
+    """Delete one batch in one short transaction; re-point or remove the key's collection."""
+    with transaction.atomic():
+        collection = None
+        if key is not None:
+            collection = ArtifactCollection.objects.select_for_update().filter(key=key).first()
+        deleted, _ = Artifact.objects.filter(pk__in=ids, pinned=False).delete()
+        if collection is not None and (
+            collection.latest_id is None
+            or not Artifact.objects.filter(pk=collection.latest_id).exists()
+        ):
+            following = Artifact.objects.for_key(key).first()
+            if following is None:
+                collection.delete()
+                report.collections_removed += 1
+            else:
+                _point_at(collection, following)
+                report.collections_repointed += 1
+    return deleted
+
+
+def artifact_prune(
+    *,
+    keep_last: int | None = None,
+    ttl_days: float | None = None,
+    overrides: dict | None = None,
+    dry_run: bool = False,
+    batch_size: int = 1000,
+    now: dt.datetime | None = None,
+) -> PruneReport:
+    """Apply retention to every key (and the TTL to unkeyed artifacts).
+
+    Works key by key and deletes at most `batch_size` versions per transaction, so a table of
+    1,000,000 artifacts is never locked for long and writers of other keys are never blocked.
+    A dry run only lists what would go."""
+    default = RetentionPolicy(keep_last=keep_last or None, ttl_days=ttl_days or None)
+    overrides = overrides or {}
+    now = now or timezone.now()
+    report = PruneReport(dry_run=dry_run)
+    batch_size = max(1, batch_size)
+
+    def run(key, doomed):
+        after = None
+        while True:
+            page = doomed
+            if after is not None:  # keyset pagination on (created, id)
+                page = page.filter(Q(created__gt=after[0]) | Q(created=after[0], id__gt=after[1]))
+            rows = list(page.values_list("created", "id")[:batch_size])
+            if not rows:
+                return
+            ids = [pk for _, pk in rows]
+            if dry_run:
+                count = len(ids)
+                report.ids.extend(ids)
+                after = rows[-1]
+            else:
+                count = _prune_batch(key, ids, report)
+                after = rows[-1]
+            report.batches += 1
+            report.deleted += count
+            if count:
+                report.keys[key] = report.keys.get(key, 0) + count
+            if len(rows) < batch_size:
+                return
+
+    last_key = ""
+    while True:  # keys in pages, so a million keys are never held in memory at once
+        keys = list(
+            ArtifactCollection.objects.filter(key__gt=last_key)
+            .order_by("key")
+            .values_list("key", flat=True)[:batch_size]
+        )
+        for key in keys:
+            doomed = _doomed(key, retention_policy_for(key, default, overrides), now)
+            if doomed is not None:
+                run(key, doomed)
+        if len(keys) < batch_size:
+            break
+        last_key = keys[-1]
+    doomed = _doomed(None, default, now)
+    if doomed is not None:
+        run(None, doomed)
+    return report

@@ -1,5 +1,6 @@
 """Settings: one file, read from the environment. A fresh checkout runs on SQLite with no env."""
 
+import json
 import os
 from pathlib import Path
 
@@ -164,6 +165,21 @@ ARTIFACTS_PUBLIC_READ = env_bool("ARTIFACTS_PUBLIC_READ", True)
 # Largest accepted request body, in bytes (answered with 413 above it).
 ARTIFACTS_MAX_BODY_BYTES = env_int("ARTIFACTS_MAX_BODY_BYTES", 5 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = ARTIFACTS_MAX_BODY_BYTES
+# Retention (`manage.py prune_artifacts`): keep the newest N versions of every key and/or drop
+# versions older than a TTL in days; 0 = no limit. Pinned versions are never pruned. Overrides:
+# JSON {"key-or-glob": {"keep_last": n, "ttl_days": d}}; an exact key wins over a glob.
+ARTIFACTS_RETENTION_KEEP_LAST = env_int("ARTIFACTS_RETENTION_KEEP_LAST", 0)
+ARTIFACTS_RETENTION_TTL_DAYS = float(os.environ.get("ARTIFACTS_RETENTION_TTL_DAYS") or 0)
+ARTIFACTS_RETENTION_OVERRIDES = json.loads(os.environ.get("ARTIFACTS_RETENTION_OVERRIDES") or "{}")
+if not isinstance(ARTIFACTS_RETENTION_OVERRIDES, dict) or not all(
+    isinstance(rule, dict) and set(rule) <= {"keep_last", "ttl_days"}
+    for rule in ARTIFACTS_RETENTION_OVERRIDES.values()
+):
+    raise ValueError(
+        'ARTIFACTS_RETENTION_OVERRIDES must be {"key-or-glob": {"keep_last": n, "ttl_days": d}}'
+    )
+# Who may frame /artifacts/key/<key>/embed/ (CSP frame-ancestors), e.g. "'self' https://wiki.example.com".
+ARTIFACTS_EMBED_FRAME_ANCESTORS = os.environ.get("ARTIFACTS_EMBED_FRAME_ANCESTORS", "'self'")
 
 LOGGING = {
     "version": 1,
