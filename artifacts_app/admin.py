@@ -52,7 +52,7 @@ class ArtifactAdmin(admin.ModelAdmin):
             return "-"
         return format_html(
             '<div class="artifact-preview">{}</div>',
-            render_to_string("artifacts/partials/render.html", {"artifact": obj, "preview": True}),
+            render_to_string("artifacts/partials/admin_preview.html", {"artifact": obj}),
         )
 
     def save_model(self, request, obj, form, change):

@@ -119,7 +119,17 @@ def progress_number(data) -> float:
 
 
 def validate_data(type_: str | None, data) -> None:
-    """Reject data that cannot be rendered for the types we render; other types pass."""
+    """Reject data that cannot be rendered for the types we render; other types pass.
+    Any type: NaN and Infinity are not JSON (the database would refuse them)."""
+    if not isinstance(data, str | int | type(None)):
+        try:
+            json.dumps(data, allow_nan=False)
+        except ValueError:
+            raise ValidationError(
+                {"data": "NaN and Infinity are not valid JSON; send null."}
+            ) from None
+        except TypeError:
+            raise ValidationError({"data": "Data must be JSON."}) from None
     if type_ == models.TABLE:
         table_columns_rows(data)
     elif type_ == models.PROGRESS:

@@ -206,6 +206,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "artifacts_app.api.views.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "STRICT_JSON": True,  # NaN and Infinity are not JSON: refuse them at parse time
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "artifacts-dashboard API",

@@ -131,3 +131,19 @@ def server_process(transactional_db):
         from django.db import connections
 
         connections.close_all()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _close_stray_postgres_sessions(django_db_setup, django_db_blocker):
+    """Live-server threads and server processes can leave sessions on the PostgreSQL test
+    database; end them so the test database can be dropped at the end of the run."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )

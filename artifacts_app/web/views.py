@@ -194,14 +194,16 @@ def progress_partial(request, pk):
     """The progress bar alone, polled by htmx every 2 s; answers 286 (stop polling) at 100.
     The page sends the value it shows (`shown`); the bar never renders less than that."""
     artifact = get_object_or_404(Artifact, pk=_uuid_or_404(pk), type="progress")
+    value = artifact.progress_value or 0.0
     try:
         shown = float(request.GET.get("shown", ""))
     except ValueError:
         shown = None
-    response = render(
-        request, "artifacts/partials/progress_bar.html", {"artifact": artifact, "shown": shown}
-    )
-    if artifact.progress_done:
+    if shown is not None and 0 <= shown <= 100:
+        value = max(value, shown)
+    context = {"artifact": artifact, "value": value}
+    response = render(request, "artifacts/partials/progress_bar.html", context)
+    if value >= 100:
         response.status_code = HttpResponseStopPolling.status_code
     return response
 
@@ -223,7 +225,7 @@ def table_partial(request, pk):
     )
     return render(
         request,
-        "artifacts/partials/table.html",
+        "artifacts/partials/table_grid.html",
         {"artifact": artifact, "table": table, "preview": False},
     )
 

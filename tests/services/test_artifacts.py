@@ -194,3 +194,10 @@ def test_concurrent_increments_are_exact():
     assert errors == []
     artifact.refresh_from_db()
     assert artifact.data == 20
+
+
+def test_nan_in_native_data_is_rejected():
+    with pytest.raises(ValidationError) as excinfo:
+        services.artifact_create(key="n", type="result", data={"x": float("nan")})
+    assert "NaN" in str(excinfo.value)
+    assert not Artifact.objects.exists()

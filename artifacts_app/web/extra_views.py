@@ -1,0 +1,95 @@
+"""Beyond the basics: version diff, trend chart partial, embeds. Reads only; no writes."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.http import require_GET
+
+from artifacts_app import diff
+from artifacts_app.models import Artifact, ArtifactCollection
+from artifacts_app.templatetags.beyond import trend_context
+
+from .views import read_access
+
+MAX_TEXT_LINES_SHOWN = 3000
+
+
+def _version(key: str, name: str, raw: str | None) -> tuple[Artifact | None, str | None, int]:
+    """The version named by ?a= or ?b=, or (None, message, status)."""
+    if not raw:
+        return None, f"Choose two versions to compare: ?a=<id>&b=<id> (missing {name}).", 400
+    try:
+        pk = uuid.UUID(raw.strip())
+    except ValueError:
+        return None, f"{name} must be a version id (a UUID), not {raw[:60]!r}.", 400
+    artifact = Artifact.objects.filter(pk=pk).first()
+    if artifact is None:
+        return None, f"No artifact with id {pk} ({name}).", 404
+    if artifact.key != key:
+        return None, f"Artifact {pk} ({name}) is not a version of {key}.", 400
+    return artifact, None, 200
+
+
+@require_GET
+@read_access
+def key_diff(request, key):
+    """What changed between versions ?a= (left, older) and ?b= (right, newer) of a key."""
+    collection = get_object_or_404(ArtifactCollection, key=key, latest__isnull=False)
+    context = {"collection": collection, "key": key, "a": request.GET.get("a", "")[:100]}
+    context["b"] = request.GET.get("b", "")[:100]
+    old, error, status = _version(key, "a", context["a"])
+    if old is not None:
+        new, error, status = _version(key, "b", context["b"])
+    if error:
+        context["error"] = error
+        return render(request, "artifacts/key_diff.html", context, status=status)
+    key_column = request.GET.get("key_column", "")[:300] or None
+    result = diff.version_diff(old, new, key_column=key_column)
+    if result.data.kind in ("table", "json"):
+        items = result.data.rows if result.data.kind == "table" else result.data.changes
+        page = Paginator(items, diff.DIFF_ROWS_PAGE).get_page(request.GET.get("page"))
+        context["page"] = page
+    else:
+        context["text_lines"] = result.data.lines[:MAX_TEXT_LINES_SHOWN]
+        context["text_truncated"] = len(result.data.lines) > MAX_TEXT_LINES_SHOWN
+    context.update({"diff": result, "old": old, "new": new, "key_column": key_column or ""})
+    return render(request, "artifacts/key_diff.html", context)
+
+
+@require_GET
+@read_access
+def key_trend(request, key):
+    """The trend partial for htmx (series picker); without htmx, the key page at the chart."""
+    get_object_or_404(ArtifactCollection, key=key, latest__isnull=False)
+    spec = request.GET.get("series", "")[:300]
+    if not request.htmx:
+        url = reverse("artifacts:key", args=[key])
+        return redirect(f"{url}?series={spec}#trend" if spec else f"{url}#trend")
+    context = trend_context(key, spec or None)
+    return render(
+        request, "artifacts/partials/trend.html", context, status=400 if context["error"] else 200
+    )
+
+
+@require_GET
+@read_access
+@xframe_options_exempt
+def key_embed(request, key):
+    """Just the latest version of a key, for an iframe in a wiki or notebook. Framing is allowed
+    only by ARTIFACTS_EMBED_FRAME_ANCESTORS (CSP frame-ancestors; default 'self')."""
+    collection = get_object_or_404(
+        ArtifactCollection.objects.with_latest(), key=key, latest__isnull=False
+    )
+    response = render(
+        request, "artifacts/key_embed.html", {"collection": collection, "latest": collection.latest}
+    )
+    response["Content-Security-Policy"] = (
+        f"frame-ancestors {settings.ARTIFACTS_EMBED_FRAME_ANCESTORS}"
+    )
+    return response
