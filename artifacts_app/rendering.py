@@ -262,6 +262,8 @@ def artifact_kind(artifact) -> str:
         return "image"
     if type_ == models.LINK:
         return "link"
+    if type_ == models.HTML and isinstance(artifact.data, str):
+        return "html"  # partials/html.html: a sandboxed iframe, never inline
     if type_ == models.MARKDOWN and isinstance(artifact.data, str):
         return "link" if MARKDOWN_LINK_RE.match(artifact.data) else "markdown"
     return "json"

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.clickjacking import xframe_options_exempt
@@ -36,6 +38,15 @@ def _version(key: str, name: str, raw: str | None) -> tuple[Artifact | None, str
     return artifact, None, 200
 
 
+def _number(artifact) -> int:
+    """Version number of `artifact` within its key, counting from the oldest as v1."""
+    return (
+        Artifact.objects.filter(key=artifact.key)
+        .filter(Q(created__lt=artifact.created) | Q(created=artifact.created, id__lte=artifact.id))
+        .count()
+    )
+
+
 @require_GET
 @read_access
 def key_diff(request, key):
@@ -59,6 +70,7 @@ def key_diff(request, key):
         context["text_lines"] = result.data.lines[:MAX_TEXT_LINES_SHOWN]
         context["text_truncated"] = len(result.data.lines) > MAX_TEXT_LINES_SHOWN
     context.update({"diff": result, "old": old, "new": new, "key_column": key_column or ""})
+    context["old_number"], context["new_number"] = _number(old), _number(new)
     return render(request, "artifacts/key_diff.html", context)
 
 
@@ -70,7 +82,7 @@ def key_trend(request, key):
     spec = request.GET.get("series", "")[:300]
     if not request.htmx:
         url = reverse("artifacts:key", args=[key])
-        return redirect(f"{url}?series={spec}#trend" if spec else f"{url}#trend")
+        return redirect(f"{url}?{urlencode({'series': spec})}#trend" if spec else f"{url}#trend")
     context = trend_context(key, spec or None)
     return render(
         request, "artifacts/partials/trend.html", context, status=400 if context["error"] else 200

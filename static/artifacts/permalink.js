@@ -1,0 +1,28 @@
+// Copy buttons for permalinks: <button data-copy-target="input-id">. No inline handlers, so a
+// strict CSP (script-src 'self') keeps working. Delegated, so htmx-swapped buttons work too.
+(function () {
+  "use strict";
+  function copied(button, text) {
+    var label = button.textContent;
+    button.textContent = text;
+    setTimeout(function () { button.textContent = label; }, 1500);
+  }
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-copy-target]");
+    if (!button) return;
+    var input = document.getElementById(button.getAttribute("data-copy-target"));
+    if (!input) return;
+    input.select();
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(input.value).then(
+        function () { copied(button, "Copied"); },
+        function () { copied(button, document.execCommand("copy") ? "Copied" : "Press Ctrl+C"); }
+      );
+    } else {
+      copied(button, document.execCommand("copy") ? "Copied" : "Press Ctrl+C");
+    }
+  });
+  document.addEventListener("focusin", function (event) {
+    if (event.target.id === "permalink-url") event.target.select();
+  });
+})();
