@@ -63,5 +63,13 @@ test: lint prefect-venv
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-postgres
 
+# Our server as the README deploys it, loaded with ../shared/bench/artifact_load.py (benchmarks/README.md).
+BENCH_ARGS ?=
+bench: install
+	$(PY) benchmarks/run_bench.py $(BENCH_ARGS)
+	@if $(PY) -c "import psycopg,sys; psycopg.connect(sys.argv[1], connect_timeout=3).close()" "$(TEST_POSTGRES_URL)" 2>/dev/null; then \
+		BENCH_POSTGRES_URL="$(TEST_POSTGRES_URL)" $(PY) benchmarks/run_bench.py --postgres $(BENCH_ARGS); \
+	else echo "== SKIPPING PostgreSQL bench: nothing answers at $(TEST_POSTGRES_URL)"; fi
+
 clean:
 	rm -rf $(VENV) $(PREFECT_VENV) .test-db* staticfiles
