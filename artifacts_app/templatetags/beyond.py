@@ -14,12 +14,6 @@ COMPARE_CHOICES = 100
 DEFAULT_TABLE_CHART_ROWS = 10_000  # larger tables are charted only when asked for
 
 
-@register.filter
-def sandboxed_srcdoc(html):
-    """An HTML artifact as an iframe srcdoc (CSP first). Plain text: autoescape makes it safe."""
-    return sandbox.srcdoc(html)
-
-
 @register.simple_tag
 def html_sandbox():
     return sandbox.SANDBOX

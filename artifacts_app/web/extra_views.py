@@ -8,13 +8,14 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import Q
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET
 
-from artifacts_app import diff
-from artifacts_app.models import Artifact, ArtifactCollection
+from artifacts_app import diff, sandbox
+from artifacts_app.models import HTML, Artifact, ArtifactCollection
 from artifacts_app.templatetags.beyond import trend_context
 
 from .views import read_access
@@ -89,6 +90,15 @@ def key_trend(request, key):
     )
 
 
+def _page_policy(frame_ancestors: str) -> str:
+    """The site's Content-Security-Policy (settings.CONTENT_SECURITY_POLICY) with another
+    frame-ancestors: the embed keeps every other protection of the dashboard's pages."""
+    config = getattr(settings, "CONTENT_SECURITY_POLICY", None) or {}
+    directives = {k: list(v) for k, v in (config.get("DIRECTIVES") or {}).items()}
+    directives["frame-ancestors"] = frame_ancestors.split()
+    return "; ".join(f"{name} {' '.join(values)}".strip() for name, values in directives.items())
+
+
 @require_GET
 @read_access
 @xframe_options_exempt
@@ -101,7 +111,29 @@ def key_embed(request, key):
     response = render(
         request, "artifacts/key_embed.html", {"collection": collection, "latest": collection.latest}
     )
-    response["Content-Security-Policy"] = (
-        f"frame-ancestors {settings.ARTIFACTS_EMBED_FRAME_ANCESTORS}"
+    response["Content-Security-Policy"] = _page_policy(settings.ARTIFACTS_EMBED_FRAME_ANCESTORS)
+    return response
+
+
+@require_GET
+@read_access
+@xframe_options_exempt
+def html_document(request, pk):
+    """An HTML artifact as its own document, for `<iframe sandbox="allow-scripts" src>` only:
+    the header policy sandboxes it (opaque origin) even when it is opened directly."""
+    try:
+        pk = uuid.UUID(str(pk))
+    except ValueError:
+        raise Http404("No such artifact.") from None
+    artifact = get_object_or_404(Artifact, pk=pk, type=HTML)
+    if not isinstance(artifact.data, str):
+        raise Http404("This artifact has no HTML document.")
+    response = HttpResponse(
+        sandbox.document(artifact.data), content_type="text/html; charset=utf-8"
     )
+    response["Content-Security-Policy"] = sandbox.header_policy(
+        settings.ARTIFACTS_EMBED_FRAME_ANCESTORS
+    )
+    response["Referrer-Policy"] = "no-referrer"
+    response["Cache-Control"] = "private, max-age=0"
     return response

@@ -19,4 +19,5 @@ urlpatterns = [
     path("artifacts/key/<str:key>/diff/", extra_views.key_diff, name="diff"),
     path("artifacts/key/<str:key>/trend/", extra_views.key_trend, name="trend"),
     path("artifacts/key/<str:key>/embed/", extra_views.key_embed, name="embed"),
+    path("artifacts/artifact/<str:pk>/html/", extra_views.html_document, name="html"),
 ]
