@@ -60,6 +60,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "artifacts_app.middleware.BodySizeLimitMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -68,6 +69,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "artifacts_app.security.LoginThrottleMiddleware",
+    "artifacts_app.security.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "artifacts_app.urls"
@@ -159,12 +162,37 @@ SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
 if env_bool("DJANGO_BEHIND_PROXY"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# Content-Security-Policy: no inline script, no eval, no framing. Images may come from any
+# http(s) URL (image artifacts and markdown images); everything else only from this site.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "https:", "http:", "data:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "frame-src": ["'self'"],
+    }
+}
+
 # --- Artifacts ----------------------------------------------------------------------------
 # Reads (API and pages) open to anyone unless false; writes always need a token or staff login.
 ARTIFACTS_PUBLIC_READ = env_bool("ARTIFACTS_PUBLIC_READ", True)
 # Largest accepted request body, in bytes (answered with 413 above it).
 ARTIFACTS_MAX_BODY_BYTES = env_int("ARTIFACTS_MAX_BODY_BYTES", 5 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = ARTIFACTS_MAX_BODY_BYTES
+# API throttles ("N/second|minute|hour|day", or "off"): per client address without credentials,
+# per token or user with them. 429 with Retry-After above the rate.
+ARTIFACTS_THROTTLE_ANON = os.environ.get("ARTIFACTS_THROTTLE_ANON", "1200/minute")
+ARTIFACTS_THROTTLE_USER = os.environ.get("ARTIFACTS_THROTTLE_USER", "300000/minute")
+# Admin login lockout after this many failures for one username (5x that per address).
+ARTIFACTS_LOGIN_MAX_FAILURES = env_int("ARTIFACTS_LOGIN_MAX_FAILURES", 5)
+ARTIFACTS_LOGIN_LOCKOUT_SECONDS = env_int("ARTIFACTS_LOGIN_LOCKOUT_SECONDS", 900)
 # Retention (`manage.py prune_artifacts`): keep the newest N versions of every key and/or drop
 # versions older than a TTL in days; 0 = no limit. Pinned versions are never pruned. Overrides:
 # JSON {"key-or-glob": {"keep_last": n, "ttl_days": d}}; an exact key wins over a glob.
@@ -206,7 +234,11 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "artifacts_app.api.views.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
-    "STRICT_JSON": True,  # NaN and Infinity are not JSON: refuse them at parse time
+    "STRICT_JSON": True,
+    "DEFAULT_THROTTLE_CLASSES": [
+        "artifacts_app.security.AnonThrottle",
+        "artifacts_app.security.TokenThrottle",
+    ],  # NaN and Infinity are not JSON: refuse them at parse time
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "artifacts-dashboard API",

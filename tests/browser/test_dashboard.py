@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from playwright.sync_api import expect
 from django.core.management import call_command
 
 from artifacts_app import services
@@ -18,16 +19,11 @@ def test_progress_bar_follows_updates_and_stops_at_100(browser_page):
     label = page.locator(f"#progress-{bar.pk} .progress-label")
     assert label.inner_text() == "10%"
     services.artifact_update(artifact_id=bar.pk, data=45)
-    page.wait_for_function(
-        f"document.querySelector('#progress-{bar.pk} .progress-label').textContent.trim() === '45%'",
-        timeout=8000,
-    )
+    expect(label).to_have_text("45%", timeout=8000)
     polls = []
     page.on("request", lambda r: polls.append(r.url) if "/progress/" in r.url else None)
     services.artifact_update(artifact_id=bar.pk, data=100)
-    page.wait_for_function(
-        f"document.querySelector('#progress-{bar.pk}').classList.contains('done')", timeout=8000
-    )
+    expect(page.locator(f"#progress-{bar.pk}")).to_have_class(re.compile("done"), timeout=8000)
     assert page.locator(f"#progress-{bar.pk}").get_attribute("hx-trigger") is None
     count = len(polls)
     page.wait_for_timeout(4500)  # two more polling periods: nothing is requested after 100
@@ -50,11 +46,11 @@ def test_search_narrows_the_list(browser_page):
     page.goto(f"{browser_page.origin}/artifacts/")
     assert page.locator(".card").count() == 3
     page.fill("#search", "beta")
-    page.wait_for_function("document.querySelectorAll('.card').length === 1", timeout=5000)
+    expect(page.locator(".card")).to_have_count(1, timeout=5000)
     assert page.locator(".card-title").inner_text() == "beta-metrics"
     assert "q=beta" in page.url  # the search is in the address bar
     page.select_option("#type-filter", "table")
-    page.wait_for_function("document.querySelectorAll('.card').length === 0", timeout=5000)
+    expect(page.locator(".card")).to_have_count(0, timeout=5000)
 
 
 def test_new_artifacts_appear_without_reload(browser_page):
