@@ -89,24 +89,41 @@ def artifact_create(
     return artifact
 
 
+def _next_updated(previous: dt.datetime) -> dt.datetime:
+    """`updated` for a write made under the row lock: now, but always after the previous write,
+    so the order of `updated` is the order in which writes to one artifact were applied."""
+    now = timezone.now()
+    return now if now > previous else previous + _EPSILON
+
+
 def artifact_update(
     *, artifact_id, data: Any = UNSET, description: Any = UNSET, metadata: Any = UNSET
 ) -> None:
-    """Update in place only the fields given; `updated` always moves (even with no fields)."""
-    fields: dict[str, Any] = {"updated": timezone.now()}
+    """Update in place only the fields given; `updated` always moves (even with no fields).
+
+    Writes to one artifact are serialised by its row lock and the last one applied wins; each
+    gets a strictly later `updated`, so a reader that keeps the newest `updated` it has seen never
+    goes backwards (the dashboard's progress poll does exactly that)."""
+    fields: dict[str, Any] = {}
     if description is not UNSET:
         fields["description"] = description
     if metadata is not UNSET:
         fields["metadata"] = rendering.clean_metadata(metadata)
     with transaction.atomic():
+        row = (
+            Artifact.objects.select_for_update()
+            .filter(pk=artifact_id)
+            .values_list("type", "updated")
+            .first()
+        )
+        if row is None:
+            raise ArtifactNotFound(artifact_id)
+        type_, previous = row
         if data is not UNSET:
-            type_ = Artifact.objects.filter(pk=artifact_id).values_list("type", flat=True).first()
-            if type_ is None and not Artifact.objects.filter(pk=artifact_id).exists():
-                raise ArtifactNotFound(artifact_id)
             rendering.validate_data(type_, data)
             fields["data"] = data
-        if not Artifact.objects.filter(pk=artifact_id).update(**fields):
-            raise ArtifactNotFound(artifact_id)
+        fields["updated"] = _next_updated(previous)
+        Artifact.objects.filter(pk=artifact_id).update(**fields)
 
 
 def progress_set(
@@ -124,7 +141,7 @@ def progress_set(
         current = artifact.progress_value or 0.0
         new = current + increment if increment is not None else value
         artifact.data = max(0.0, min(100.0, float(new)))
-        artifact.updated = timezone.now()
+        artifact.updated = _next_updated(artifact.updated)
         artifact.save(update_fields=["data", "updated"])
     return artifact
 
