@@ -22,6 +22,7 @@ from . import models, rendering
 MAX_VERSIONS = 200  # the newest versions charted
 MAX_TABLE_VERSIONS = 60  # tables are parsed per version, so fewer of them
 AGGREGATES = ("sum", "mean", "min", "max", "last", "count")
+COUNTER_NAMES = {"version", "run", "id", "step", "epoch", "iteration", "index", "attempt"}
 WIDTH, HEIGHT = 640, 240
 PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 56, 16, 16, 36
 
@@ -78,7 +79,10 @@ def available_series(recent, latest=None) -> list[Series]:
                     found.setdefault(f"{agg}:{column}", f"{agg.capitalize()} of column “{column}”")
         if columns:
             found.setdefault("count:rows", "Number of rows")
-    return [Series(spec, label) for spec, label in found.items()]
+    series = [Series(spec, label) for spec, label in found.items()]
+    # Counters ("version", "run", ...) go last: the first series is the one charted by default.
+    series.sort(key=lambda s: s.spec.partition(":")[2].lower() in COUNTER_NAMES)
+    return series
 
 
 def parse_spec(spec: str) -> tuple[str, str, int | None]:

@@ -72,3 +72,9 @@ def test_a_flat_series_still_has_a_range():
     chart = charts.trend_chart("f", "meta:v")
     assert len({p.y for p in chart.points}) == 1
     assert len(chart.ticks) >= 2
+
+
+def test_counters_are_not_the_default_series():
+    ArtifactFactory(key="c", metadata={"version": "1", "loss": "0.5"})
+    specs = [s.spec for s in charts.available_series(charts.recent_versions("c"))]
+    assert specs == ["meta:loss", "meta:version"]

@@ -269,3 +269,11 @@ def test_every_page_has_a_copyable_permalink(client):
         assertContains(response, 'data-copy-target="permalink-url"')
         assertContains(response, 'src="/static/artifacts/permalink.js" defer')
         assertNotContains(response, "onclick")
+
+
+def test_version_page_links_a_diff_with_the_previous_version(client):
+    old = ArtifactFactory(key="k", data="# one")
+    new = ArtifactFactory(key="k", data="# two")
+    response = client.get(f"/artifacts/artifact/{new.pk}/")
+    assertContains(response, f'href="/artifacts/key/k/diff/?a={old.pk}&amp;b={new.pk}"')
+    assertNotContains(client.get(f"/artifacts/artifact/{old.pk}/"), "Compare with previous")
