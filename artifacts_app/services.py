@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
+import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -226,6 +227,7 @@ class PruneReport:
     collections_removed: int = 0
     dry_run: bool = False
     ids: list = field(default_factory=list)  # only in dry runs (what would go)
+    longest_batch_seconds: float = 0.0  # the longest delete transaction (lock time)
 
 
 def _doomed(key: str | None, policy: RetentionPolicy, now) -> ArtifactQuerySet | None:
@@ -250,6 +252,7 @@ def _doomed(key: str | None, policy: RetentionPolicy, now) -> ArtifactQuerySet |
 
 def _prune_batch(key: str | None, ids: list, report: PruneReport) -> int:
     """Delete one batch in one short transaction; re-point or remove the key's collection."""
+    started = time.perf_counter()
     with transaction.atomic():
         collection = None
         if key is not None:
@@ -266,6 +269,7 @@ def _prune_batch(key: str | None, ids: list, report: PruneReport) -> int:
             else:
                 _point_at(collection, following)
                 report.collections_repointed += 1
+    report.longest_batch_seconds = max(report.longest_batch_seconds, time.perf_counter() - started)
     return deleted
 
 

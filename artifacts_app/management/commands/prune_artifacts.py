@@ -46,4 +46,6 @@ class Command(BaseCommand):
                 f"; {report.collections_repointed} key(s) re-pointed to an older version,"
                 f" {report.collections_removed} key(s) removed"
             )
+        if not dry_run and report.batches:
+            summary += f"; longest batch {report.longest_batch_seconds * 1000:.0f} ms"
         self.stdout.write(summary + ".")
