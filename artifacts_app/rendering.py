@@ -5,9 +5,11 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
+import threading
 from dataclasses import dataclass
 from functools import partial
 from urllib.parse import urlsplit
@@ -51,7 +53,7 @@ def clean_metadata(metadata) -> dict[str, str] | None:
 def is_safe_url(url: str, schemes=SAFE_URL_SCHEMES) -> bool:
     if not isinstance(url, str) or not url or url != url.strip() or len(url) > 8192:
         return False
-    if any(ord(ch) < 0x20 or ch in "\\\x7f" for ch in url):
+    if any(ord(ch) < 0x21 or ch in "\\\x7f\"'<>`" for ch in url):  # no spaces, quotes or markup
         return False
     try:
         parts = urlsplit(url)
@@ -175,33 +177,50 @@ def _link_attrs(attrs, new=False):
     return attrs
 
 
-_cleaner = bleach.Cleaner(
-    tags=ALLOWED_TAGS,
-    attributes=ALLOWED_ATTRIBUTES,
-    protocols=list(SAFE_LINK_SCHEMES),
-    strip=True,
-    strip_comments=True,
-    css_sanitizer=CSSSanitizer(allowed_css_properties=[]),
-    # linkify in the same pass (a second pass would escape entities in code twice)
-    filters=[
-        partial(
-            LinkifyFilter, callbacks=[_link_attrs], skip_tags=["pre", "code"], parse_email=False
-        )
-    ],
-)
+def _new_cleaner() -> bleach.Cleaner:
+    return bleach.Cleaner(
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        protocols=list(SAFE_LINK_SCHEMES),
+        strip=True,
+        strip_comments=True,
+        css_sanitizer=CSSSanitizer(allowed_css_properties=[]),
+        # linkify in the same pass (a second pass would escape entities in code twice)
+        filters=[
+            partial(
+                LinkifyFilter, callbacks=[_link_attrs], skip_tags=["pre", "code"], parse_email=False
+            )
+        ],
+    )
+
+
+_local = threading.local()  # bleach's Cleaner is not thread-safe: one per server thread
+MARKDOWN_CACHE_MAX_CHARS = 8 * 1024
 
 
 def markdown_to_html(text: str | None) -> str:
     """Markdown (tables, fenced code) to HTML, then through bleach's allowlist. The only way
-    user text becomes markup anywhere in the app."""
+    user text becomes markup anywhere in the app. Results for texts up to 8 KB are cached
+    (a list page renders 50 descriptions; the sanitiser costs ~0.5 ms each)."""
     if not text:
         return ""
+    text = str(text)
+    if len(text) <= MARKDOWN_CACHE_MAX_CHARS:
+        return _markdown_to_html_cached(text)
+    return _markdown_to_html(text)
+
+
+def _markdown_to_html(text: str) -> str:
+    cleaner = getattr(_local, "cleaner", None)
+    if cleaner is None:
+        cleaner = _local.cleaner = _new_cleaner()
     html = md.markdown(
-        str(text),
-        extensions=["tables", "fenced_code", "sane_lists"],
-        output_format="html",
+        text, extensions=["tables", "fenced_code", "sane_lists"], output_format="html"
     )
-    return _lazy_images(_cleaner.clean(html))
+    return _lazy_images(cleaner.clean(html))
+
+
+_markdown_to_html_cached = functools.lru_cache(maxsize=1024)(_markdown_to_html)
 
 
 _IMG_RE = re.compile(r"<img ")
@@ -252,7 +271,7 @@ def artifact_kind(artifact) -> str:
     type_ = artifact.type
     if type_ == models.TABLE:
         try:
-            table_columns_rows(artifact.data)
+            normalised_table(artifact)  # cached: lists and pages ask for every row's kind
         except ValidationError:
             return "json"
         return "table"
@@ -291,20 +310,35 @@ class TablePage:
 
 
 _table_cache: dict = {}
+_table_cache_lock = threading.Lock()
+# Bounded by cells, not entries: a list page shows a dozen small tables, which must not push
+# out the one big table someone is paging through.
+TABLE_CACHE_MAX_CELLS = 1_000_000
+TABLE_CACHE_MAX_ENTRIES = 256
 
 
 def normalised_table(artifact) -> tuple[list[str], list[list]]:
     """(header, rows) for a table artifact; parsed once per version and kept for a few versions,
-    so paging through a 100,000-row table does not parse its JSON on every click."""
+    so paging through a 100,000-row table does not parse its JSON on every click. Parsing holds
+    a lock: concurrent requests for one big table wait for one parse instead of each holding
+    their own copy (a 100,000-row table is tens of MB while parsed)."""
     cache_key = (artifact.pk, artifact.updated)
     hit = _table_cache.get(cache_key)
-    if hit is None:
-        columns, rows = table_columns_rows(artifact.data)
-        rows = [[_cell(v) for v in row] for row in rows]
-        hit = (columns, rows)
-        if len(_table_cache) >= 3:
-            _table_cache.pop(next(iter(_table_cache)))
-        _table_cache[cache_key] = hit
+    if hit is not None:
+        return hit
+    with _table_cache_lock:
+        hit = _table_cache.get(cache_key)
+        if hit is None:
+            columns, rows = table_columns_rows(artifact.data)
+            rows = [[_cell(v) for v in row] for row in rows]
+            hit = (columns, rows)
+            _table_cache[cache_key] = hit
+            cells = sum(len(r) * max(1, len(c)) for c, r in _table_cache.values())
+            while len(_table_cache) > 1 and (
+                cells > TABLE_CACHE_MAX_CELLS or len(_table_cache) > TABLE_CACHE_MAX_ENTRIES
+            ):
+                old_columns, old_rows = _table_cache.pop(next(iter(_table_cache)))
+                cells -= len(old_rows) * max(1, len(old_columns))
     return hit
 
 
@@ -375,7 +409,7 @@ def preview_text(artifact, limit: int = 160) -> str:
     """A one-line summary for timelines and lists."""
     kind = artifact_kind(artifact)
     if kind == "table":
-        columns, rows = table_columns_rows(artifact.data)
+        columns, rows = normalised_table(artifact)
         return f"{len(rows)} rows × {len(columns)} columns"
     if kind == "progress":
         return f"{artifact.progress_value:g}%"

@@ -1,0 +1,168 @@
+"""The hostile corpus in every field that reaches a page: sanitiser output, API refusals, and
+Chromium loading every page that shows them (with the CSP on, and with it bypassed so the
+sanitiser alone is proven)."""
+
+import json
+import uuid
+from html.parser import HTMLParser
+from urllib.parse import quote
+
+import pytest
+
+from artifacts_app import rendering, services
+from artifacts_app.models import Artifact
+from tests.security.xss_corpus import HOSTILE_URLS, corpus
+
+VECTORS = corpus()
+FORBIDDEN_TAGS = {
+    "script", "iframe", "object", "embed", "form", "input", "button", "style", "link", "meta",
+    "base", "svg", "math", "body", "textarea", "select", "video", "audio", "template", "noscript",
+    "frame", "frameset", "marquee", "xmp", "plaintext", "isindex", "keygen",
+}  # fmt: skip
+URL_ATTRS = {"href", "src", "action", "formaction", "xlink:href", "background"}
+
+
+class Audit(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.problems: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag in FORBIDDEN_TAGS:
+            self.problems.append(f"<{tag}>")
+        for name, value in attrs:
+            if (
+                name.startswith("on")
+                or name.startswith("hx-")
+                or name.startswith("data-hx")
+                or name == "style"
+            ):
+                self.problems.append(f"{tag}[{name}]")
+            if name in URL_ATTRS and value:
+                scheme = value.strip().split(":", 1)[0].lower() if ":" in value else ""
+                if scheme and scheme not in ("http", "https", "mailto"):
+                    self.problems.append(f"{tag}[{name}={value[:40]}]")
+
+
+def audit(html: str) -> list[str]:
+    parser = Audit()
+    parser.feed(html)
+    return parser.problems
+
+
+def test_corpus_is_large_enough():
+    assert len(VECTORS) >= 200
+
+
+@pytest.mark.parametrize("vector", VECTORS)
+def test_sanitiser_neutralises_every_vector(vector):
+    assert audit(rendering.markdown_to_html(vector)) == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", HOSTILE_URLS)
+def test_hostile_urls_are_refused_for_images_and_links(api_client, url):
+    for body in ({"type": "image", "data": url}, {"type": "link", "data": url}):
+        response = api_client.post("/api/artifacts/", body, format="json")
+        assert response.status_code == 422, (body, response.status_code)
+    assert not Artifact.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("key", ["<script>alert(1)</script>", "a b", "UPPER", "x/y", "é"])
+def test_hostile_keys_are_refused(api_client, key):
+    response = api_client.post("/api/artifacts/", {"key": key, "data": 1}, format="json")
+    assert response.status_code == 422
+
+
+def chunks(items, size):
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def seed_hostile_artifacts() -> tuple[uuid.UUID, list[str]]:
+    """Put the corpus in every field that reaches a page; returns the run id and page paths."""
+    run = uuid.uuid4()
+    paths = [f"/runs/flow-run/{run}/", "/artifacts/", "/artifacts/?tab=unkeyed"]
+    for n, group in enumerate(chunks(VECTORS, 40)):
+        text = "\n\n".join(group)
+        md = services.artifact_create(
+            key=f"xss-md-{n}", type="markdown", data=text, description=text, flow_run_id=run,
+            metadata={f"m{i}": v[:500] for i, v in enumerate(group)},
+        )  # fmt: skip
+        table = services.artifact_create(
+            key=f"xss-table-{n}",
+            type="table",
+            data=json.dumps({v[:60] + f"#{i}": [v, v[::-1]] for i, v in enumerate(group)}),
+            description=group[0],
+            flow_run_id=run,
+        )
+        result = services.artifact_create(
+            key=f"xss-result-{n}",
+            type="result",
+            data={"vectors": group},
+            description=group[-1],
+            flow_run_id=run,
+        )
+        services.artifact_create(type="markdown", data=text, description=text)  # unkeyed tab
+        paths += [f"/artifacts/key/xss-md-{n}/", f"/artifacts/artifact/{md.pk}/"]
+        paths += [f"/artifacts/key/xss-table-{n}/", f"/artifacts/artifact/{table.pk}/"]
+        paths += [
+            f"/artifacts/artifact/{result.pk}/",
+            f"/artifacts/artifact/{table.pk}/table/?q=%3Cscript",
+        ]
+    for n, vector in enumerate(VECTORS[:40]):  # links as Prefect sends them, with hostile text
+        services.artifact_create(
+            key=f"xss-link-{n}", type="markdown", data=f"[{vector}](https://example.com/{n})"
+        )
+    paths += [f"/artifacts/key/xss-link-{n}/" for n in range(0, 40, 8)]
+    paths += [
+        f"/artifacts/key/{quote(v, safe='')}/" for v in VECTORS[:10]
+    ]  # keys in URLs: 404 pages
+    return run, paths
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("bypass_csp", [False, True], ids=["csp-on", "sanitiser-only"])
+def test_no_vector_runs_in_chromium(chromium, live_server, bypass_csp):
+    _, paths = seed_hostile_artifacts()
+    context = chromium.new_context(bypass_csp=bypass_csp, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    origin = live_server.url
+    dialogs: list[str] = []
+    outbound: list[str] = []
+    navigations: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+
+    def route(route_):
+        url = route_.request.url
+        if (
+            url.startswith(origin)
+            or url.startswith("data:")
+            or url.startswith("https://example.com/")
+        ):
+            route_.continue_()
+        else:
+            outbound.append(url)
+            route_.abort()
+
+    page.route("**/*", route)
+    try:
+        for path in paths:
+            target = origin + path
+            page.goto(target)
+            page.wait_for_timeout(150)
+            for element in page.locator("main b, main p, main td").all()[:5]:
+                element.dispatch_event("mouseover")  # fire handlers if any survived
+            if page.url != target:
+                navigations.append(f"{target} -> {page.url}")
+            marker = page.evaluate("() => window.__xss === undefined ? null : String(window.__xss)")
+            assert marker is None, f"script ran on {path}"
+    finally:
+        context.close()
+    assert dialogs == []
+    assert navigations == []
+    assert outbound == []
+    print(
+        f"{len(VECTORS)} vectors on {len(paths)} pages ({'CSP bypassed' if bypass_csp else 'CSP on'})"
+    )
