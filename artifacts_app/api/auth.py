@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
+import os
+import threading
+import time
 
 from django.conf import settings
 from django.utils import timezone
@@ -12,6 +15,12 @@ from rest_framework import authentication, exceptions, permissions
 from artifacts_app.models import ApiToken, hash_token
 
 LAST_USED_EVERY = dt.timedelta(minutes=1)
+# Valid tokens are remembered per process for this long (0 turns it off), saving a query on
+# every API request; a revoked token or deactivated user is refused at most this late.
+TOKEN_CACHE_SECONDS = float(os.environ.get("ARTIFACTS_TOKEN_CACHE_SECONDS") or 5)
+_TOKEN_CACHE_MAX = 10_000
+_token_cache: dict[str, tuple[float, object, ApiToken]] = {}
+_token_cache_lock = threading.Lock()
 
 
 class BearerTokenAuthentication(authentication.BaseAuthentication):
@@ -38,12 +47,21 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
 
     def authenticate_token(self, raw: str):
         digest = hash_token(raw)
+        cached = _token_cache.get(digest)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1], cached[2]
         token = ApiToken.objects.active().select_related("user").filter(digest=digest).first()
         if token is None or not hmac.compare_digest(token.digest, digest):
             raise exceptions.AuthenticationFailed("Invalid or revoked token.")
         now = timezone.now()
         if token.last_used is None or now - token.last_used > LAST_USED_EVERY:
             ApiToken.objects.filter(pk=token.pk).update(last_used=now)
+            token.last_used = now
+        if TOKEN_CACHE_SECONDS > 0:
+            with _token_cache_lock:
+                if len(_token_cache) >= _TOKEN_CACHE_MAX:
+                    _token_cache.clear()
+                _token_cache[digest] = (time.monotonic() + TOKEN_CACHE_SECONDS, token.user, token)
         return token.user, token
 
     def authenticate_header(self, request):

@@ -26,8 +26,10 @@ def preview(artifact):
 
 @register.filter
 def pretty_json(data):
-    text = rendering.pretty_json(data)
     limit = 200_000
+    if isinstance(data, str) and len(data) > limit:
+        data = data[:limit]  # same first `limit` characters, without encoding megabytes
+    text = rendering.pretty_json(data)
     return text if len(text) <= limit else text[:limit] + "\n… (truncated; download the full data)"
 
 
