@@ -172,3 +172,47 @@ def test_diff_trend_embed_html_pages_on_demo_data(browser_page, phone_page):  # 
     browser_page.screenshot("beyond-embed")
     phone_page.page.goto(f"{origin}/artifacts/key/model-loss/")
     phone_page.screenshot("beyond-key-trend-phone")
+
+
+@pytest.mark.parametrize("bypass_csp", [False, True], ids=["csp-on", "sandbox-only"])
+def test_hostile_corpus_in_an_html_artifact_never_reaches_the_page(
+    chromium,  # noqa: F811
+    live_server,
+    bypass_csp,
+):
+    """The security corpus as one HTML artifact (plus the probe script above). With the
+    browser told to ignore every CSP, the sandbox alone must still keep the page safe."""
+    from tests.security.xss_corpus import corpus  # the security suite's vectors
+
+    probe = HOSTILE.replace(
+        'attempt("cookie"',
+        'attempt("parentXss", function () { window.parent.__xss = 1; return "set"; });\n'
+        '  attempt("cookie"',
+    )
+    payload = probe + "\n".join(corpus())  # the probe first: later vectors leave tags open
+    artifact = services.artifact_create(key="hostile-corpus", type="html", data=payload)
+    context = chromium.new_context(bypass_csp=bypass_csp, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    origin = live_server.url
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.route(
+        "**/*",
+        lambda r: r.continue_() if r.request.url.startswith((origin, "data:")) else r.abort(),
+    )
+    page.context.add_cookies([{"name": "dashboard_secret", "value": "s3cret", "url": origin}])
+    try:
+        for path in ("/artifacts/key/hostile-corpus/", f"/artifacts/artifact/{artifact.pk}/"):
+            page.goto(origin + path)
+            results = _frame_results(page, page.locator("iframe.html-frame"))
+            page.wait_for_timeout(500)
+            assert results["ran"] is True
+            for name in ("parentXss", "cookie", "parentCookie", "parentDom", "topDom"):
+                assert results[name].startswith("blocked:"), (name, results[name])
+            assert "s3cret" not in json.dumps(results)
+            assert page.evaluate("() => window.__xss === undefined")
+            assert page.evaluate("() => document.body.getAttribute('data-pwned')") is None
+            assert page.url == origin + path
+        assert dialogs == []  # no allow-modals: alert() inside the frame shows nothing
+    finally:
+        context.close()
