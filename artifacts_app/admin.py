@@ -15,8 +15,10 @@ class ArtifactAdmin(admin.ModelAdmin):
         "flow_run_id",
         "created",
         "updated",
+        "pinned",
     )
-    list_filter = ("type", "created")
+    list_filter = ("type", "pinned", "created")
+    actions = ["pin", "unpin"]
     search_fields = ("key", "description")
     readonly_fields = ("id", "created", "updated", "preview")
     fields = (
@@ -74,6 +76,20 @@ class ArtifactAdmin(admin.ModelAdmin):
                 task_run_id=obj.task_run_id,
             )
             obj.pk = created.pk
+
+    @admin.action(description="Pin selected versions (never pruned)")
+    def pin(self, request, queryset):
+        count = services.artifact_set_pinned(
+            artifact_ids=queryset.values_list("pk", flat=True), pinned=True
+        )
+        self.message_user(request, f"Pinned {count} version(s).")
+
+    @admin.action(description="Unpin selected versions")
+    def unpin(self, request, queryset):
+        count = services.artifact_set_pinned(
+            artifact_ids=queryset.values_list("pk", flat=True), pinned=False
+        )
+        self.message_user(request, f"Unpinned {count} version(s).")
 
     def delete_model(self, request, obj):
         services.artifact_delete(artifact_id=obj.pk)

@@ -186,6 +186,11 @@ def token_create(*, user, name: str = "") -> tuple[ApiToken, str]:
 # --------------------------------------------------------------------------- retention --
 
 
+def artifact_set_pinned(*, artifact_ids, pinned: bool) -> int:
+    """Pin (or unpin) versions; pinned versions are never pruned. Returns how many changed."""
+    return Artifact.objects.filter(pk__in=list(artifact_ids)).update(pinned=pinned)
+
+
 @dataclass(frozen=True)
 class RetentionPolicy:
     """keep_last: keep the newest N versions of a key (None or 0: no limit); ttl_days: drop

@@ -177,3 +177,22 @@ def test_overrides_setting_is_validated(monkeypatch):
     finally:
         monkeypatch.delenv("ARTIFACTS_RETENTION_OVERRIDES")
         importlib.reload(module)
+
+
+def test_staff_pin_versions_in_admin_and_prune_keeps_them(client, staff_user):
+    first, *_ = versions("alpha", 3)
+    client.force_login(staff_user)
+    response = client.post(
+        "/admin/artifacts_app/artifact/",
+        {"action": "pin", "_selected_action": [str(first.pk)]},
+    )
+    assert response.status_code == 302
+    assert Artifact.objects.get(pk=first.pk).pinned
+    services.artifact_prune(keep_last=1)
+    assert len(remaining("alpha")) == 2
+    assert first.pk in remaining("alpha")
+    client.post(
+        "/admin/artifacts_app/artifact/",
+        {"action": "unpin", "_selected_action": [str(first.pk)]},
+    )
+    assert not Artifact.objects.get(pk=first.pk).pinned
