@@ -205,7 +205,7 @@ def parse_body(body, *, collection: bool, paged: bool) -> Query:
     if paged:
         sorts = COLLECTION_SORTS if collection else ARTIFACT_SORTS
         sort = body.get("sort") or "ID_DESC"
-        if sort not in sorts:
+        if not isinstance(sort, str) or sort not in sorts:
             _fail("sort", f"Must be one of {', '.join(sorts)}.")
         query.order_by = sorts[sort]
         query.limit = _int(body, "limit", DEFAULT_LIMIT, maximum=MAX_LIMIT)
