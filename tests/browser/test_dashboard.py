@@ -3,8 +3,8 @@
 import re
 
 import pytest
-from playwright.sync_api import expect
 from django.core.management import call_command
+from playwright.sync_api import expect
 
 from artifacts_app import services
 from artifacts_app.models import Artifact, ArtifactCollection
