@@ -95,6 +95,7 @@ def test_every_page_renders_without_errors_and_screenshots(browser_page, phone_p
         "key-result": "/artifacts/key/model-result/",
         "artifact": f"/artifacts/artifact/{ArtifactCollection.objects.get(key='sales-by-region').latest_id}/",
         "run": f"/runs/flow-run/{run}/",
+        "api-docs": "/api/docs/",
     }
     for probe, suffix in ((browser_page, "desktop"), (phone_page, "phone")):
         for name, path in pages.items():
