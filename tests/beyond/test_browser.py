@@ -10,7 +10,6 @@ from playwright.sync_api import expect
 
 from artifacts_app import services
 from artifacts_app.models import Artifact
-from tests.browser.conftest import browser_page, chromium, phone_page  # noqa: F401 - fixtures
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

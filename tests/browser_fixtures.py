@@ -1,4 +1,4 @@
-"""Playwright driving Debian's Chromium (/usr/bin/chromium) against pytest-django's live_server.
+"""Playwright fixtures (registered from tests/conftest.py): Debian's Chromium (/usr/bin/chromium) driving pytest-django's live_server.
 
 `browser_page` fails the test on console errors and page errors, and blocks (and records) any
 request that leaves the live server, so tests never touch the network."""
@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "screenshots"
 ARGS = [
     "--headless",
     "--no-sandbox",
