@@ -223,10 +223,47 @@ class DeleteKeyView(BaseArtifactView):
         return JSONResponse({"deleted": services.artifact_delete_key(key=key)})
 
 
-class ArtifactFilterView(BaseArtifactView):
-    """`POST /api/artifacts/filter`: a bare JSON list, as Prefect answers."""
+class _QueryView(BaseArtifactView):
+    """A read made with a POSTed filter body: over artifacts or over collections (latest)."""
 
     read_only_post = True
+    collection = False
+    paged = True
+
+    def queryset(self):
+        if self.collection:
+            return ArtifactCollection.objects.filter(latest__isnull=False)
+        return Artifact.objects.all()
+
+    def query(self, request):
+        query = filters.parse_body(_body(request), collection=self.collection, paged=self.paged)
+        return query, self.queryset().filter(query.q)
+
+
+class _ListView(_QueryView):
+    def post(self, request):
+        query, queryset = self.query(request)
+        values, to_json = (
+            (serializers.COLLECTION_VALUES, serializers.collection_json)
+            if self.collection
+            else (serializers.ARTIFACT_VALUES, serializers.artifact_json)
+        )
+        rows = queryset.order_by(*query.order_by).values(*values)
+        return JSONResponse(
+            [to_json(row) for row in rows[query.offset : query.offset + query.limit]]
+        )
+
+
+class _CountView(_QueryView):
+    paged = False
+
+    def post(self, request):
+        return JSONResponse(self.query(request)[1].count())
+
+
+class ArtifactFilterView(_ListView):
+    """`POST /api/artifacts/filter`: a bare JSON list, as Prefect answers."""
+
     serializer_class = serializers.ArtifactSerializer
 
     @extend_schema(
@@ -237,32 +274,13 @@ class ArtifactFilterView(BaseArtifactView):
         },
     )
     def post(self, request):
-        query = filters.parse_body(_body(request), collection=False, paged=True)
-        rows = (
-            Artifact.objects.filter(query.q)
-            .order_by(*query.order_by)
-            .values(*serializers.ARTIFACT_VALUES)[query.offset : query.offset + query.limit]
-        )
-        return JSONResponse([serializers.artifact_json(row) for row in rows])
+        return super().post(request)
 
 
-class ArtifactCountView(BaseArtifactView):
-    read_only_post = True
-    serializer_class = serializers.CountBodySerializer
-
-    @extend_schema(
-        request=serializers.CountBodySerializer,
-        responses={200: OpenApiTypes.INT, 422: serializers.ErrorSerializer},
-    )
-    def post(self, request):
-        query = filters.parse_body(_body(request), collection=False, paged=False)
-        return JSONResponse(Artifact.objects.filter(query.q).count())
-
-
-class LatestFilterView(BaseArtifactView):
+class LatestFilterView(_ListView):
     """`POST /api/artifacts/latest/filter`: the latest version of each key (collections)."""
 
-    read_only_post = True
+    collection = True
     serializer_class = serializers.ArtifactCollectionSerializer
 
     @extend_schema(
@@ -273,17 +291,26 @@ class LatestFilterView(BaseArtifactView):
         },
     )
     def post(self, request):
-        query = filters.parse_body(_body(request), collection=True, paged=True)
-        rows = (
-            ArtifactCollection.objects.filter(query.q, latest__isnull=False)
-            .order_by(*query.order_by)
-            .values(*serializers.COLLECTION_VALUES)[query.offset : query.offset + query.limit]
-        )
-        return JSONResponse([serializers.collection_json(row) for row in rows])
+        return super().post(request)
 
 
-class LatestCountView(BaseArtifactView):
-    read_only_post = True
+class ArtifactCountView(_CountView):
+    """`POST /api/artifacts/count`: how many artifacts match, as a bare integer."""
+
+    serializer_class = serializers.CountBodySerializer
+
+    @extend_schema(
+        request=serializers.CountBodySerializer,
+        responses={200: OpenApiTypes.INT, 422: serializers.ErrorSerializer},
+    )
+    def post(self, request):
+        return super().post(request)
+
+
+class LatestCountView(_CountView):
+    """`POST /api/artifacts/latest/count`: how many keys match, as a bare integer."""
+
+    collection = True
     serializer_class = serializers.LatestCountBodySerializer
 
     @extend_schema(
@@ -291,10 +318,7 @@ class LatestCountView(BaseArtifactView):
         responses={200: OpenApiTypes.INT, 422: serializers.ErrorSerializer},
     )
     def post(self, request):
-        query = filters.parse_body(_body(request), collection=True, paged=False)
-        return JSONResponse(
-            ArtifactCollection.objects.filter(query.q, latest__isnull=False).count()
-        )
+        return super().post(request)
 
 
 # ------------------------------------------------------------- what Prefect's client calls --
