@@ -101,8 +101,15 @@ def _result(response: httpx.Response, request: Request):
     return response.json()
 
 
-class ArtifactsClient:
-    """A synchronous client. `with ArtifactsClient() as client:` or pass `client=` to helpers."""
+class _Retry(Exception):
+    """Internal: the attempt failed in a way worth retrying after `delay` seconds."""
+
+    def __init__(self, delay: float):
+        self.delay = delay
+
+
+class _BaseClient:
+    http_class: type = httpx.Client
 
     def __init__(self, api_url: str | None = None, api_token: str | None = None, **options):
         self.settings = Settings(**options)
@@ -110,31 +117,44 @@ class ArtifactsClient:
             self.settings.api_url = api_url
         if api_token:
             self.settings.api_token = api_token
-        self._http = httpx.Client(
+        self._http = self.http_class(
             base_url=self.settings.api_url.rstrip("/") + "/",
             headers=self.settings.headers(),
             timeout=self.settings.timeout,
         )
 
+    def _kwargs(self, request: Request) -> dict:
+        return {
+            "method": request.method,
+            "url": request.path.lstrip("/"),
+            "json": request.json,
+            "params": request.params,
+        }
+
+    def _outcome(self, request: Request, attempt: int, response=None, error=None):
+        """The answer, or _Retry(delay) while attempts remain; ServerError when none do."""
+        last = attempt == self.settings.retries
+        if response is not None and (response.status_code not in RETRY_STATUSES or last):
+            return _result(response, request)
+        if last:
+            raise ServerError(f"Cannot reach {self.settings.api_url}: {error}") from error
+        raise _Retry(_delay(self.settings, attempt, response))
+
+
+class ArtifactsClient(_BaseClient):
+    """A synchronous client. `with ArtifactsClient() as client:` or pass `client=` to helpers."""
+
     def send(self, request: Request):
-        last_error: Exception | None = None
         for attempt in range(self.settings.retries + 1):
-            response = None
             try:
-                response = self._http.request(
-                    request.method,
-                    request.path.lstrip("/"),
-                    json=request.json,
-                    params=request.params,
-                )
-                if response.status_code not in RETRY_STATUSES or attempt == self.settings.retries:
-                    return _result(response, request)
-            except httpx.TransportError as exc:
-                last_error = exc
-                if attempt == self.settings.retries:
-                    break
-            time.sleep(_delay(self.settings, attempt, response))
-        raise ServerError(f"Cannot reach {self.settings.api_url}: {last_error}") from last_error
+                try:
+                    response = self._http.request(**self._kwargs(request))
+                except httpx.TransportError as exc:
+                    return self._outcome(request, attempt, error=exc)
+                return self._outcome(request, attempt, response=response)
+            except _Retry as retry:
+                time.sleep(retry.delay)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def close(self):
         self._http.close()
@@ -146,40 +166,22 @@ class ArtifactsClient:
         self.close()
 
 
-class AsyncArtifactsClient:
+class AsyncArtifactsClient(_BaseClient):
     """The asynchronous twin of ArtifactsClient (`async with AsyncArtifactsClient() as client:`)."""
 
-    def __init__(self, api_url: str | None = None, api_token: str | None = None, **options):
-        self.settings = Settings(**options)
-        if api_url:
-            self.settings.api_url = api_url
-        if api_token:
-            self.settings.api_token = api_token
-        self._http = httpx.AsyncClient(
-            base_url=self.settings.api_url.rstrip("/") + "/",
-            headers=self.settings.headers(),
-            timeout=self.settings.timeout,
-        )
+    http_class = httpx.AsyncClient
 
     async def send(self, request: Request):
-        last_error: Exception | None = None
         for attempt in range(self.settings.retries + 1):
-            response = None
             try:
-                response = await self._http.request(
-                    request.method,
-                    request.path.lstrip("/"),
-                    json=request.json,
-                    params=request.params,
-                )
-                if response.status_code not in RETRY_STATUSES or attempt == self.settings.retries:
-                    return _result(response, request)
-            except httpx.TransportError as exc:
-                last_error = exc
-                if attempt == self.settings.retries:
-                    break
-            await asyncio.sleep(_delay(self.settings, attempt, response))
-        raise ServerError(f"Cannot reach {self.settings.api_url}: {last_error}") from last_error
+                try:
+                    response = await self._http.request(**self._kwargs(request))
+                except httpx.TransportError as exc:
+                    return self._outcome(request, attempt, error=exc)
+                return self._outcome(request, attempt, response=response)
+            except _Retry as retry:
+                await asyncio.sleep(retry.delay)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     async def aclose(self):
         await self._http.aclose()
