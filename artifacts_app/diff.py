@@ -8,6 +8,7 @@ templates render (no HTML is built here, so nothing user-supplied needs `|safe`)
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import json
 import math
@@ -21,6 +22,7 @@ from . import models, rendering
 
 CONTEXT_LINES = 3
 MAX_TEXT_LINES = 20_000  # beyond this, lines are compared without the word-level pass
+MAX_WORD_DIFF_CHARS = 4_000  # longer line pairs (minified HTML) are marked whole
 DIFF_ROWS_PAGE = 200  # table/JSON diff rows shown per page
 _WORD_RE = re.compile(r"\s+|\w+|[^\w\s]")
 
@@ -70,14 +72,107 @@ def _append(segments: list[tuple[str, bool]], text: str, changed: bool) -> None:
         segments.append((text, changed))
 
 
+def line_opcodes(a: list[str], b: list[str]) -> list[tuple[str, int, int, int, int]]:
+    """difflib-style opcodes for two lists of lines, by patience diff: lines that occur once on
+    each side anchor the match (longest increasing run), difflib fills the small gaps between
+    anchors. Near-linear on large documents, where difflib alone is quadratic."""
+    raw: list[tuple[str, int, int, int, int]] = []
+    _patience(a, 0, len(a), b, 0, len(b), raw, 0)
+    merged: list[list] = []
+    for tag, i1, i2, j1, j2 in raw:
+        if i1 == i2 and j1 == j2:
+            continue
+        last = merged[-1] if merged else None
+        if last and last[0] == tag and last[2] == i1 and last[4] == j1:
+            last[2], last[4] = i2, j2
+        elif (
+            last
+            and {last[0], tag} <= {"replace", "delete", "insert"}
+            and tag != "equal"
+            and last[0] != "equal"
+            and last[2] == i1
+            and last[4] == j1
+        ):
+            last[0], last[2], last[4] = "replace", i2, j2
+        else:
+            merged.append([tag, i1, i2, j1, j2])
+    return [tuple(op) for op in merged]
+
+
+GAP_PRODUCT_LIMIT = 4_000_000  # beyond this, an anchor-less gap is one replace block
+
+
+def _patience(a, alo, ahi, b, blo, bhi, out, depth) -> None:
+    start_a, start_b = alo, blo
+    while alo < ahi and blo < bhi and a[alo] == b[blo]:
+        alo, blo = alo + 1, blo + 1
+    out.append(("equal", start_a, alo, start_b, blo))
+    end_a, end_b = ahi, bhi
+    while ahi > alo and bhi > blo and a[ahi - 1] == b[bhi - 1]:
+        ahi, bhi = ahi - 1, bhi - 1
+    if alo == ahi or blo == bhi:
+        out.append(("delete" if blo == bhi else "insert", alo, ahi, blo, bhi))
+    else:
+        anchors = _anchors(a, alo, ahi, b, blo, bhi) if depth < 64 else []
+        if anchors:
+            i0, j0 = alo, blo
+            for i, j in anchors:
+                _patience(a, i0, i, b, j0, j, out, depth + 1)
+                out.append(("equal", i, i + 1, j, j + 1))
+                i0, j0 = i + 1, j + 1
+            _patience(a, i0, ahi, b, j0, bhi, out, depth + 1)
+        elif (ahi - alo) * (bhi - blo) <= GAP_PRODUCT_LIMIT:
+            matcher = difflib.SequenceMatcher(None, a[alo:ahi], b[blo:bhi], autojunk=False)
+            for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+                out.append((tag, alo + i1, alo + i2, blo + j1, blo + j2))
+        else:
+            out.append(("replace", alo, ahi, blo, bhi))
+    out.append(("equal", ahi, end_a, bhi, end_b))
+
+
+def _anchors(a, alo, ahi, b, blo, bhi) -> list[tuple[int, int]]:
+    """Pairs (i, j) of lines unique on both sides, longest run increasing in both."""
+    count_a: dict[str, int] = {}
+    for i in range(alo, ahi):
+        count_a[a[i]] = count_a.get(a[i], 0) + 1
+    count_b: dict[str, int] = {}
+    where_b: dict[str, int] = {}
+    for j in range(blo, bhi):
+        count_b[b[j]] = count_b.get(b[j], 0) + 1
+        where_b[b[j]] = j
+    pairs = [
+        (i, where_b[a[i]]) for i in range(alo, ahi) if count_a[a[i]] == 1 and count_b.get(a[i]) == 1
+    ]
+    if not pairs:
+        return []
+    # Longest increasing subsequence of j (pairs are in i order), O(k log k).
+    tails: list[int] = []
+    tail_index: list[int] = []
+    previous = [-1] * len(pairs)
+    for k, (_, j) in enumerate(pairs):
+        pos = bisect.bisect_left(tails, j)
+        if pos == len(tails):
+            tails.append(j)
+            tail_index.append(k)
+        else:
+            tails[pos] = j
+            tail_index[pos] = k
+        previous[k] = tail_index[pos - 1] if pos else -1
+    run = []
+    k = tail_index[-1]
+    while k != -1:
+        run.append(pairs[k])
+        k = previous[k]
+    return run[::-1]
+
+
 def text_diff(old: str, new: str, *, context: int = CONTEXT_LINES) -> TextDiff:
     """Side-by-side line diff; unchanged runs longer than 2*context are folded."""
     a, b = old.splitlines(), new.splitlines()
-    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
     words = len(a) + len(b) <= MAX_TEXT_LINES
     lines: list[TextLine] = []
     added = removed = 0
-    opcodes = matcher.get_opcodes()
+    opcodes = line_opcodes(a, b)
     for index, (tag, i1, i2, j1, j2) in enumerate(opcodes):
         if tag == "equal":
             count = i2 - i1
@@ -104,7 +199,7 @@ def text_diff(old: str, new: str, *, context: int = CONTEXT_LINES) -> TextDiff:
             if i < i2 and j < j2:
                 line.tag = "replace"
                 line.left_no, line.right_no = i + 1, j + 1
-                if words:
+                if words and len(a[i]) + len(b[j]) <= MAX_WORD_DIFF_CHARS:
                     line.left, line.right = _word_segments(a[i], b[j])
                 else:
                     line.left, line.right = [(a[i], True)], [(b[j], True)]

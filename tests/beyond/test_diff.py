@@ -109,3 +109,50 @@ def test_version_diff_picks_the_kind_both_versions_share():
     mixed = diff.version_diff(md_a, table_b)
     assert mixed.type_changed
     assert mixed.data.kind == "json"
+
+
+def _check_opcodes(a, b, opcodes):
+    i = j = 0
+    rebuilt = []
+    for tag, i1, i2, j1, j2 in opcodes:
+        assert (i1, j1) == (i, j)  # contiguous, in order
+        if tag == "equal":
+            assert a[i1:i2] == b[j1:j2]
+        rebuilt += b[j1:j2]
+        i, j = i2, j2
+    assert (i, j) == (len(a), len(b))
+    assert rebuilt == b
+
+
+def test_line_opcodes_cover_both_sides_exactly():
+    import random
+
+    rng = random.Random(7)
+    for _ in range(300):
+        a = [rng.choice("abcdefg") for _ in range(rng.randint(0, 30))]
+        b = list(a)
+        for _ in range(rng.randint(0, 6)):
+            op = rng.choice(("ins", "del", "sub"))
+            k = rng.randint(0, len(b))
+            if op == "ins":
+                b.insert(k, rng.choice("abcxyz"))
+            elif b and k < len(b):
+                if op == "del":
+                    del b[k]
+                else:
+                    b[k] = rng.choice("xyz")
+        _check_opcodes(a, b, diff.line_opcodes(a, b))
+
+
+def test_large_text_diff_is_fast_and_minimal():
+    import time
+
+    a = [f"line {i}" for i in range(50_000)]
+    b = list(a)
+    for i in range(0, 50_000, 10):
+        b[i] += " changed"
+    start = time.perf_counter()
+    result = diff.text_diff("\n".join(a), "\n".join(b))
+    assert time.perf_counter() - start < 5  # difflib alone takes ~45 s here
+    assert (result.added, result.removed) == (5_000, 5_000)
+    _check_opcodes(a, b, diff.line_opcodes(a, b))
