@@ -96,39 +96,41 @@ def wait_for(url: str, seconds: float = 30) -> None:
     raise RuntimeError(f"{url} did not answer within {seconds} s")
 
 
-@pytest.fixture
-def server_process(transactional_db):
-    """Our ASGI app served by a real uvicorn process on 127.0.0.1, on the test database.
-    Yields the base URL; the process is stopped by PID."""
+def start_uvicorn(db_url: str) -> tuple[subprocess.Popen, str]:
+    """Our ASGI app in a real uvicorn process on a free 127.0.0.1 port; (process, base URL)."""
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": database_url(), "DJANGO_SECURE_COOKIES": "0"}
+    env = {**os.environ, "DATABASE_URL": db_url, "DJANGO_SECURE_COOKIES": "0"}
+    command = [sys.executable, "-m", "uvicorn", "artifacts_app.asgi:application"]
+    command += ["--host", "127.0.0.1", "--port", str(port), "--no-access-log"]
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "artifacts_app.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--no-access-log",
-        ],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     base = f"http://127.0.0.1:{port}"
     try:
         wait_for(f"{base}/api/health")
+    except RuntimeError:
+        process.kill()
+        raise
+    return process, base
+
+
+def stop_process(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(10)
+
+
+@pytest.fixture
+def server_process(transactional_db):
+    """The app served by a real uvicorn process on the test database; yields the base URL."""
+    process, base = start_uvicorn(database_url())
+    try:
         yield base
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_process(process)
         from django.db import connections
 
         connections.close_all()

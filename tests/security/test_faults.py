@@ -16,7 +16,7 @@ from django.db import connection
 
 from artifacts_app import services
 from artifacts_app.models import Artifact, ArtifactCollection
-from tests.conftest import ROOT, database_url, free_port, wait_for
+from tests.conftest import ROOT, database_url, free_port, start_uvicorn, stop_process, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -163,27 +163,8 @@ def test_database_outage_answers_503_and_recovers(user):
     proxy = TcpProxy((conf.get("HOST") or "127.0.0.1", int(conf.get("PORT") or 5432)))
     proxy.start()
     url = database_url().replace(f":{conf.get('PORT') or 5432}/", f":{proxy.port}/")
-    port = free_port()
-    env = {**os.environ, "DATABASE_URL": url}
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "artifacts_app.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
+    server, base = start_uvicorn(url)
     try:
-        wait_for(f"{base}/api/health")
         services.artifact_create(key="up", type="markdown", data="x")
         with httpx.Client(timeout=20) as client:
             assert client.get(f"{base}/api/artifacts/up/latest").status_code == 200
@@ -200,6 +181,5 @@ def test_database_outage_answers_503_and_recovers(user):
             proxy.start()
             assert client.get(f"{base}/api/artifacts/up/latest").status_code == 200
     finally:
-        server.terminate()
-        server.wait(10)
+        stop_process(server)
         proxy.cut()
