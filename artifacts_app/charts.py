@@ -21,6 +21,7 @@ from . import models, rendering
 
 MAX_VERSIONS = 200  # the newest versions charted
 MAX_TABLE_VERSIONS = 60  # tables are parsed per version, so fewer of them
+TABLE_CELL_BUDGET = 10_000_000  # ~characters of table JSON parsed for one chart (~1 s)
 AGGREGATES = ("sum", "mean", "min", "max", "last", "count")
 COUNTER_NAMES = {"version", "run", "id", "step", "epoch", "iteration", "index", "attempt"}
 WIDTH, HEIGHT = 640, 240
@@ -221,6 +222,17 @@ def _nice_ticks(low: float, high: float, count: int = 4) -> list[float]:
     return ticks
 
 
+def _size(data) -> int:
+    """Roughly how many characters of JSON a table is, without serialising it."""
+    if isinstance(data, str):
+        return len(data)
+    if isinstance(data, list):
+        return len(data) * 60
+    if isinstance(data, dict):
+        return sum(len(v) for v in data.values() if isinstance(v, list)) * 12
+    return 0
+
+
 def trend_chart(key: str, spec: str, *, recent=None, total: int | None = None) -> Chart:
     """The chart of `spec` over the newest versions of `key`, oldest on the left.
     `recent` (from recent_versions) and `total` (the number of versions) save queries when the
@@ -240,7 +252,16 @@ def trend_chart(key: str, spec: str, *, recent=None, total: int | None = None) -
         queryset = models.Artifact.objects.for_key(key).filter(
             type=type_, created__gte=recent[-1].created
         )
-        versions = list(queryset.only("id", "created", "type", "data")[:limit])[::-1]
+        versions = []
+        budget = TABLE_CELL_BUDGET
+        rows = queryset.only("id", "created", "type", "data")[:limit]
+        for artifact in rows.iterator(chunk_size=8):  # newest first; stop when over budget
+            versions.append(artifact)
+            if kind != "progress":
+                budget -= _size(artifact.data)
+                if budget < 0:
+                    break
+        versions.reverse()
     raw: list[tuple[int, object, float]] = []
     for artifact in versions:
         value = value_of(artifact, spec)

@@ -1,3 +1,5 @@
+import json
+
 import pytest
 
 from artifacts_app import charts
@@ -78,3 +80,12 @@ def test_counters_are_not_the_default_series():
     ArtifactFactory(key="c", metadata={"version": "1", "loss": "0.5"})
     specs = [s.spec for s in charts.available_series(charts.recent_versions("c"))]
     assert specs == ["meta:loss", "meta:version"]
+
+
+def test_table_trend_parses_a_bounded_amount_of_data(monkeypatch):
+    monkeypatch.setattr(charts, "TABLE_CELL_BUDGET", 180)
+    for n in range(6):
+        ArtifactFactory(key="big", type="table", data=json.dumps({"x": [n] * 10}))  # 40 chars
+    chart = charts.trend_chart("big", "last:x")
+    assert [p.value for p in chart.points] == [1, 2, 3, 4, 5]  # the newest that fit (5 x 40 > 180)
+    assert [p.version for p in chart.points] == [2, 3, 4, 5, 6]
