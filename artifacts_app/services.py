@@ -7,15 +7,17 @@ is taken after the lock, so the newest version is always the one the collection 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import fnmatch
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -30,6 +32,23 @@ from .models import (
 )
 
 UNSET: Any = object()
+# SQLite has one writer at a time; a writer that finds the lock taken sleeps in SQLite's busy
+# handler (1, 2, 5 ... 100 ms steps) even after the lock is free. Writers of one server process
+# queue on this lock instead and start as soon as the previous one commits (benchmarks/README.md:
+# create p99 ~500 ms -> see there). PostgreSQL locks rows, not the database: no lock here.
+_sqlite_writer = threading.RLock()
+
+
+@contextlib.contextmanager
+def _write_transaction():
+    if connection.vendor == "sqlite":
+        with _sqlite_writer, transaction.atomic():
+            yield
+    else:
+        with transaction.atomic():
+            yield
+
+
 _EPSILON = dt.timedelta(microseconds=1)
 
 
@@ -66,7 +85,7 @@ def artifact_create(
     rendering.validate_key(key)
     rendering.validate_data(type, data)
     metadata = rendering.clean_metadata(metadata)
-    with transaction.atomic():
+    with _write_transaction():
         now = timezone.now()
         collection = None
         if key:
@@ -110,7 +129,7 @@ def artifact_update(
         fields["description"] = description
     if metadata is not UNSET:
         fields["metadata"] = rendering.clean_metadata(metadata)
-    with transaction.atomic():
+    with _write_transaction():
         row = (
             Artifact.objects.select_for_update()
             .filter(pk=artifact_id)
@@ -133,7 +152,7 @@ def progress_set(
     """Atomically add `increment` to (or set `value` on) a progress artifact, clamped to 0..100."""
     if (increment is None) == (value is None):
         raise ValidationError({"increment": "Give exactly one of increment or value."})
-    with transaction.atomic():
+    with _write_transaction():
         artifact = Artifact.objects.select_for_update().filter(pk=artifact_id).first()
         if artifact is None:
             raise ArtifactNotFound(artifact_id)
@@ -150,7 +169,7 @@ def progress_set(
 def artifact_delete(*, artifact_id) -> None:
     """Delete one version; if it was the latest, the next-newest becomes latest; deleting the
     last version of a key removes the key's collection row."""
-    with transaction.atomic():
+    with _write_transaction():
         key = Artifact.objects.filter(pk=artifact_id).values_list("key", flat=True).first()
         collection = _lock_collection(key) if key else None
         artifact = Artifact.objects.select_for_update().filter(pk=artifact_id).first()
@@ -167,7 +186,7 @@ def artifact_delete(*, artifact_id) -> None:
 
 def artifact_delete_key(*, key: str) -> int:
     """Delete every version of a key and its collection row. Returns the number of versions."""
-    with transaction.atomic():
+    with _write_transaction():
         ArtifactCollection.objects.select_for_update().filter(key=key).first()  # wait for writers
         ArtifactCollection.objects.filter(key=key).delete()
         deleted, _ = Artifact.objects.filter(key=key).delete()
@@ -258,7 +277,7 @@ def _doomed(key: str | None, policy: RetentionPolicy, now) -> ArtifactQuerySet |
 def _prune_batch(key: str | None, ids: list, report: PruneReport) -> int:
     """Delete one batch in one short transaction; re-point or remove the key's collection."""
     started = time.perf_counter()
-    with transaction.atomic():
+    with _write_transaction():
         collection = None
         if key is not None:
             collection = ArtifactCollection.objects.select_for_update().filter(key=key).first()

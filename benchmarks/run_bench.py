@@ -92,13 +92,17 @@ class RssSampler(threading.Thread):
                 self.peak[pid] = max(self.peak.get(pid, 0.0), mb)
         return now
 
-    def summary(self) -> dict:
+    def summary(self, reset: bool = False) -> dict:
+        """Largest worker RSS now and since the last reset."""
         now = self.sample()
-        return {
+        out = {
             "workers": len(now),
             "now_mb": round(max(now.values()), 1) if now else None,
             "peak_mb": round(max(self.peak.values()), 1) if self.peak else None,
         }
+        if reset:
+            self.peak = dict(now)
+        return out
 
 
 def manage(env: dict, *args: str, capture: bool = True, timeout: float = 1800) -> str:
@@ -243,10 +247,59 @@ def dashboard_pages(load, port: int, n: int, concurrency: int) -> dict:
     status, row = get_json(port, f"/api/artifacts/{TABLE_KEY}/latest")
     if status == 200:
         pages["table_page_100k"] = f"/artifacts/artifact/{row['id']}/"
-    status, row = get_json(port, "/api/artifacts/key-2/latest")  # key-2 is a progress key
+    # key-102 is a progress key the `create` scenario (keys 0..99) never turns into a table.
+    status, row = get_json(port, "/api/artifacts/key-102/latest")
     if status == 200:
         pages["progress_poll"] = f"/artifacts/artifact/{row['id']}/progress/"
     return {name: time_page(load, port, path, n, concurrency) for name, path in pages.items()}
+
+
+def measure(args, env, load, load_path, token, db_name, size, sampler) -> dict:
+    """The API load, then the dashboard pages, on a running server."""
+    entry: dict = {}
+    json_out = Path(args.out).resolve() / f"ours-{db_name}-{size}.json"
+    log(f"load: {args.scenarios} x {args.requests} at c={args.concurrency}")
+    subprocess.run(
+        [
+            sys.executable,
+            str(load_path),
+            "--base-url",
+            f"http://127.0.0.1:{args.port}/api",
+            "--scenarios",
+            args.scenarios,
+            "-n",
+            str(args.requests),
+            "-c",
+            str(args.concurrency),
+            "--max-seconds",
+            str(args.max_seconds),
+            "--label",
+            f"ours-{db_name}-{size}",
+            "--json-out",
+            str(json_out),
+        ],
+        env={**env, "ARTIFACTS_API_TOKEN": token},
+        check=True,
+        timeout=args.max_seconds * 8 + 120,
+    )
+    entry["api"] = json.loads(json_out.read_text())["results"]
+    entry["rss_api"] = sampler.summary(reset=True)
+    if not args.no_pages:
+        # The long history and the big table exist only while pages are timed,
+        # so the API load sees exactly artifact_load.py's distribution.
+        log("dashboard pages")
+        entry["extras"] = bulk_seed(
+            env,
+            "--from=0",
+            "--to=0",
+            f"--history={HISTORY_KEY}:{HISTORY_VERSIONS}",
+            f"--big-table={TABLE_KEY}:{TABLE_ROWS}",
+        )
+        entry["pages"] = dashboard_pages(load, args.port, args.page_requests, args.concurrency)
+        for key in (HISTORY_KEY, TABLE_KEY):
+            delete_key(args.port, key, token)
+    entry["rss_pages"] = sampler.summary(reset=True)
+    return entry
 
 
 # ------------------------------------------------------------------------------ main --
@@ -282,65 +335,27 @@ def run(args) -> dict:
             log(f"database: {url}")
             manage(env, "migrate", "--noinput", "-v0")
             token = manage(env, "create_api_token", "bench", "--name", "bench").strip().split()[-1]
-            with server(env, args.port, args.workers, out_dir / f"server-{db_name}.log") as proc:
-                sampler = RssSampler(proc.pid)
-                sampler.start()
-                have = 0
-                for size in args.sizes:
-                    log(f"seeding {have}..{size}")
-                    seeded = bulk_seed(env, "--from", str(have), "--to", str(size))
-                    have = size
-                    if args.postgres:
-                        vacuum_analyze(url)
-                    log(f"seeded: {seeded}")
-                    entry: dict = {"seed": seeded}
-                    json_out = out_dir / f"ours-{db_name}-{size}.json"
-                    log(f"load: {args.scenarios} x {args.requests} at c={args.concurrency}")
-                    subprocess.run(
-                        [
-                            sys.executable,
-                            str(load_path),
-                            "--base-url",
-                            f"http://127.0.0.1:{args.port}/api",
-                            "--scenarios",
-                            args.scenarios,
-                            "-n",
-                            str(args.requests),
-                            "-c",
-                            str(args.concurrency),
-                            "--max-seconds",
-                            str(args.max_seconds),
-                            "--label",
-                            f"ours-{db_name}-{size}",
-                            "--json-out",
-                            str(json_out),
-                        ],
-                        env={**env, "ARTIFACTS_API_TOKEN": token},
-                        check=True,
-                        timeout=args.max_seconds * 8 + 120,
-                    )
-                    entry["api"] = json.loads(json_out.read_text())["results"]
-                    if not args.no_pages:
-                        # The long history and the big table exist only while pages are timed,
-                        # so the API load sees exactly artifact_load.py's distribution.
-                        log("dashboard pages")
-                        entry["extras"] = bulk_seed(
-                            env,
-                            "--from=0",
-                            "--to=0",
-                            f"--history={HISTORY_KEY}:{HISTORY_VERSIONS}",
-                            f"--big-table={TABLE_KEY}:{TABLE_ROWS}",
-                        )
-                        entry["pages"] = dashboard_pages(
-                            load, args.port, args.page_requests, args.concurrency
-                        )
-                        for key in (HISTORY_KEY, TABLE_KEY):
-                            delete_key(args.port, key, token)
-                    entry["rss"] = sampler.summary()
-                    report["sizes"][str(size)] = entry
-                    print_report(report, size)
-                sampler.stop.set()
-                report["rss"] = sampler.summary()
+            have = 0
+            for size in args.sizes:
+                log(f"seeding {have}..{size}")
+                seeded = bulk_seed(env, "--from", str(have), "--to", str(size))
+                have = size
+                if args.postgres:
+                    vacuum_analyze(url)
+                log(f"seeded: {seeded}")
+                # A fresh server per size: RSS and warm caches belong to this size only.
+                with server(
+                    env, args.port, args.workers, out_dir / f"server-{db_name}.log"
+                ) as proc:
+                    sampler = RssSampler(proc.pid)
+                    sampler.start()
+                    try:
+                        entry = measure(args, env, load, load_path, token, db_name, size, sampler)
+                    finally:
+                        sampler.stop.set()
+                entry["seed"] = seeded
+                report["sizes"][str(size)] = entry
+                print_report(report, size)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     path = out_dir / f"ours-{db_name}.json"
@@ -364,7 +379,8 @@ def print_report(report: dict, size: int) -> None:
             f"{name:16}{r['rps']!s:>12}{r['p50_ms']!s:>12}{r['p99_ms']!s:>12}"
             f"{'':>24}  {r['statuses']} (p50/p99 one at a time; rps at c={report['concurrency']})"
         )
-    print(f"worker RSS: {entry['rss']}\n", flush=True)
+    print(f"worker RSS (MB) during the API load: {entry['rss_api']}")
+    print(f"worker RSS (MB) during the pages: {entry.get('rss_pages')}\n", flush=True)
 
 
 def main() -> None:
