@@ -3,6 +3,7 @@ from django.utils.html import format_html
 from django.utils.text import Truncator
 
 from . import services
+from .api.auth import forget_tokens
 from .models import ApiToken, Artifact, ArtifactCollection
 
 
@@ -131,6 +132,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
     @admin.action(description="Revoke selected tokens")
     def revoke(self, request, queryset):
         count = queryset.update(revoked=True)
+        forget_tokens()
         self.message_user(request, f"Revoked {count} token(s).")
 
     def save_model(self, request, obj, form, change):
@@ -146,3 +148,4 @@ class ApiTokenAdmin(admin.ModelAdmin):
             )
         else:
             super().save_model(request, obj, form, change)
+            forget_tokens()

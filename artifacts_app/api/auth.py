@@ -23,6 +23,12 @@ _token_cache: dict[str, tuple[float, object, ApiToken]] = {}
 _token_cache_lock = threading.Lock()
 
 
+def forget_tokens() -> None:
+    """Drop this process's remembered tokens (after a revocation made here, e.g. in admin)."""
+    with _token_cache_lock:
+        _token_cache.clear()
+
+
 class BearerTokenAuthentication(authentication.BaseAuthentication):
     """`Authorization: Bearer <token>`, as Prefect's client sends PREFECT_API_KEY.
 

@@ -87,3 +87,16 @@ def test_private_mode_guards_every_read(anon_client, api_client, client, setting
     ]
     for url in pages:
         assert client.get(url).status_code == 302, url
+
+
+def test_revoking_in_admin_takes_effect_at_once(api_client, token, client, staff_user):
+    """With the per-process token cache on (the default), an admin revocation clears it."""
+    assert api_client.post("/api/artifacts/", {"data": 1}, format="json").status_code == 201
+    client.force_login(staff_user)
+    stored = ApiToken.objects.get(digest=hash_token(token))
+    response = client.post(
+        "/admin/artifacts_app/apitoken/",
+        {"action": "revoke", "_selected_action": [stored.pk]},
+    )
+    assert response.status_code == 302
+    assert api_client.post("/api/artifacts/", {"data": 1}, format="json").status_code == 401
