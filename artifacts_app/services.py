@@ -41,7 +41,10 @@ _sqlite_writer = threading.RLock()
 
 @contextlib.contextmanager
 def _write_transaction():
-    if connection.vendor == "sqlite":
+    # Inside an outer transaction this thread already holds SQLite's write lock (IMMEDIATE
+    # transactions take it at BEGIN): taking the queue lock then could deadlock with a writer
+    # that holds the queue lock and waits for SQLite's.
+    if connection.vendor == "sqlite" and not connection.in_atomic_block:
         with _sqlite_writer, transaction.atomic():
             yield
     else:
