@@ -156,7 +156,15 @@ def test_trend_partial_for_htmx_and_redirect_without(client):
 
 def test_key_without_numbers_says_so(client):
     ArtifactFactory(key="notes", data="# hi")
+    ArtifactFactory(key="notes", data="# hello")
     assertContains(client.get("/artifacts/key/notes/"), "carries a number to chart")
+
+
+def test_single_version_key_has_no_trend_or_compare(client):
+    ArtifactFactory(key="once", data="# only")
+    response = client.get("/artifacts/key/once/")
+    assertNotContains(response, "Compare versions")
+    assertNotContains(response, 'id="trend-heading"')
 
 
 # ---------------------------------------------------------------------------- html + embed --
