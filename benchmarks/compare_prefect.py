@@ -108,16 +108,23 @@ def print_ratios(label: str, table: dict) -> None:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     ap.add_argument("-n", "--requests", type=int, default=1000)
     ap.add_argument("-c", "--concurrency", type=int, default=16)
     ap.add_argument("--postgres", action="store_true", help="also run ours on PostgreSQL")
     ap.add_argument("--prefect-bin", default=str(ROOT / ".venv-prefect-bench" / "bin" / "prefect"))
     ap.add_argument("--prefect-port", type=int, default=4200)
-    ap.add_argument("--prefect-results", help="reuse this Prefect results dir instead of running it")
+    ap.add_argument(
+        "--prefect-results", help="reuse this Prefect results dir instead of running it"
+    )
     ap.add_argument("--timeout", type=float, default=3600, help="bound for each server's run")
-    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / time.strftime("compare-%Y%m%d-%H%M%S")))
+    ap.add_argument(
+        "--out",
+        default=str(ROOT / "benchmarks" / "results" / time.strftime("compare-%Y%m%d-%H%M%S")),
+    )
     args = ap.parse_args()
     out = Path(args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
