@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseStopPolling
 
 from artifacts_app import rendering, services
-from artifacts_app.models import KNOWN_TYPES, Artifact, ArtifactCollection
+from artifacts_app.models import KNOWN_TYPES, Artifact, ArtifactCollection, attach_small_data
 
 LIST_PAGE_SIZE = 25
 VERSIONS_PAGE_SIZE = 20
@@ -87,7 +87,7 @@ def artifact_list(request):
         if sort in ("updated", "created"):
             queryset = queryset.order_by(*LIST_SORTS[sort])
     else:
-        queryset = ArtifactCollection.objects.with_latest().filter(latest__isnull=False)
+        queryset = ArtifactCollection.objects.with_latest_small_data().filter(latest__isnull=False)
         if q:
             queryset = queryset.filter(Q(key__icontains=q) | Q(latest__description__icontains=q))
         if type_:
@@ -95,6 +95,8 @@ def artifact_list(request):
         queryset = queryset.order_by(*LIST_SORTS[sort])
     paginator = Paginator(queryset, LIST_PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
+    if tab == "keys":
+        attach_small_data(page.object_list)
     context = {
         "page": page,
         "tab": tab,
