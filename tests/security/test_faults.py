@@ -86,7 +86,9 @@ def test_sigkill_mid_load_keeps_every_acknowledged_write(user):
 
     assert len(acknowledged) >= 40
     assert failed[0] > 0  # the kill really happened under load
-    print(f"\nfault: {len(acknowledged)} creates acknowledged, {failed[0]} requests cut off or refused after the SIGKILL")
+    print(
+        f"\nfault: {len(acknowledged)} creates acknowledged, {failed[0]} requests cut off or refused after the SIGKILL"
+    )
     restarted = start_gunicorn(port, database_url())
     try:
         wait_for(f"{base}/api/health")
