@@ -128,17 +128,23 @@ class ArtifactCollectionQuerySet(models.QuerySet):
         """`with_latest()` that brings the latest version's `data` only when it is small: a list
         of keys must not decode a 4 MB table to show "100000 rows x 3 columns" (the parsed table
         is cached by `rendering`). Call `attach_small_data()` on the rows fetched."""
+        # Correlated subqueries, not the join: a join here would stay in the paginator's COUNT,
+        # which must remain an index count of collections at a million artifacts.
+        small = Artifact.objects.filter(pk=models.OuterRef("latest_id")).annotate(
+            size=DataSize("data"),
+            small=models.Case(
+                models.When(size__lte=LIST_DATA_MAX_BYTES, then=models.F("data")),
+                default=models.Value(None),
+                output_field=models.JSONField(),
+            ),
+        )
         return (
             self.select_related("latest")
             .defer("latest__data")
             .annotate(
-                latest_data_size=DataSize("latest__data"),
-                latest_small_data=models.Case(
-                    models.When(
-                        latest_data_size__lte=LIST_DATA_MAX_BYTES, then=models.F("latest__data")
-                    ),
-                    default=models.Value(None),
-                    output_field=models.JSONField(),
+                latest_data_size=models.Subquery(small.values("size")[:1]),
+                latest_small_data=models.Subquery(
+                    small.values("small")[:1], output_field=models.JSONField()
                 ),
             )
         )
