@@ -44,12 +44,9 @@ def _write_transaction():
     # Inside an outer transaction this thread already holds SQLite's write lock (IMMEDIATE
     # transactions take it at BEGIN): taking the queue lock then could deadlock with a writer
     # that holds the queue lock and waits for SQLite's.
-    if connection.vendor == "sqlite" and not connection.in_atomic_block:
-        with _sqlite_writer, transaction.atomic():
-            yield
-    else:
-        with transaction.atomic():
-            yield
+    queue = connection.vendor == "sqlite" and not connection.in_atomic_block
+    with _sqlite_writer if queue else contextlib.nullcontext(), transaction.atomic():
+        yield
 
 
 _EPSILON = dt.timedelta(microseconds=1)

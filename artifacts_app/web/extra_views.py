@@ -18,7 +18,7 @@ from artifacts_app import diff, sandbox
 from artifacts_app.models import HTML, Artifact, ArtifactCollection
 from artifacts_app.templatetags.beyond import trend_context
 
-from .views import read_access
+from .views import _uuid_or_404, read_access
 
 MAX_TEXT_LINES_SHOWN = 3000
 
@@ -121,11 +121,7 @@ def key_embed(request, key):
 def html_document(request, pk):
     """An HTML artifact as its own document, for `<iframe sandbox="allow-scripts" src>` only:
     the header policy sandboxes it (opaque origin) even when it is opened directly."""
-    try:
-        pk = uuid.UUID(str(pk))
-    except ValueError:
-        raise Http404("No such artifact.") from None
-    artifact = get_object_or_404(Artifact, pk=pk, type=HTML)
+    artifact = get_object_or_404(Artifact, pk=_uuid_or_404(pk), type=HTML)
     if not isinstance(artifact.data, str):
         raise Http404("This artifact has no HTML document.")
     response = HttpResponse(
