@@ -128,46 +128,31 @@ def key_detail(request, key):
     return render(request, "artifacts/key_detail.html", context)
 
 
+def _neighbour(queryset, artifact, *, after: bool):
+    """The artifact just after (or before) `artifact` in (created, id) order, or None."""
+    if after:
+        step = Q(created__gt=artifact.created) | Q(created=artifact.created, id__gt=artifact.id)
+        order = ("created", "id")
+    else:
+        step = Q(created__lt=artifact.created) | Q(created=artifact.created, id__lt=artifact.id)
+        order = ("-created", "-id")
+    return queryset.filter(step).order_by(*order).only("id", "key", "created").first()
+
+
 @require_GET
 @read_access
 def artifact_detail(request, pk):
     artifact = get_object_or_404(Artifact, pk=_uuid_or_404(pk))
     context = {"artifact": artifact}
     if artifact.key:
-        versions = Artifact.objects.for_key(artifact.key)
-        context["newer"] = (
-            versions.filter(
-                Q(created__gt=artifact.created) | Q(created=artifact.created, id__gt=artifact.id)
-            )
-            .order_by("created", "id")
-            .only("id", "created")
-            .first()
-        )
-        context["older"] = (
-            versions.filter(
-                Q(created__lt=artifact.created) | Q(created=artifact.created, id__lt=artifact.id)
-            )
-            .only("id", "created")
-            .first()
-        )
+        versions = Artifact.objects.filter(key=artifact.key)
+        context["newer"] = _neighbour(versions, artifact, after=True)
+        context["older"] = _neighbour(versions, artifact, after=False)
         context["is_latest"] = context["newer"] is None
     if artifact.flow_run_id:
-        in_run = Artifact.objects.for_run(artifact.flow_run_id)
-        context["run_next"] = (
-            in_run.filter(
-                Q(created__gt=artifact.created) | Q(created=artifact.created, id__gt=artifact.id)
-            )
-            .only("id", "key", "created")
-            .first()
-        )
-        context["run_previous"] = (
-            in_run.filter(
-                Q(created__lt=artifact.created) | Q(created=artifact.created, id__lt=artifact.id)
-            )
-            .order_by("-created", "-id")
-            .only("id", "key", "created")
-            .first()
-        )
+        in_run = Artifact.objects.filter(flow_run_id=artifact.flow_run_id)
+        context["run_next"] = _neighbour(in_run, artifact, after=True)
+        context["run_previous"] = _neighbour(in_run, artifact, after=False)
     return render(request, "artifacts/artifact_detail.html", context)
 
 
