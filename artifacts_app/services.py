@@ -16,6 +16,11 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not on Windows: one process per database there
+    fcntl = None
+
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Q
@@ -32,11 +37,47 @@ from .models import (
 )
 
 UNSET: Any = object()
-# SQLite has one writer at a time; a writer that finds the lock taken sleeps in SQLite's busy
-# handler (1, 2, 5 ... 100 ms steps) even after the lock is free. Writers of one server process
-# queue on this lock instead and start as soon as the previous one commits (benchmarks/README.md:
-# create p99 ~500 ms -> see there). PostgreSQL locks rows, not the database: no lock here.
-_sqlite_writer = threading.RLock()
+
+
+class _SqliteWriter:
+    """SQLite has one writer at a time; a writer that finds the lock taken sleeps in SQLite's busy
+    handler (1, 2, 5 ... 100 ms steps) even after the lock is free. Our writers queue instead, on a
+    thread lock within a process and an exclusive `flock` on `<database>.writer-lock` between
+    processes (server workers), so each starts as soon as the previous one commits
+    (benchmarks/README.md). PostgreSQL locks rows, not the database: not used there."""
+
+    def __init__(self):
+        self._lock = threading.RLock()
+        self._depth = 0
+        self._files: dict[str, Any] = {}
+        self._held = None
+
+    def _file(self, database: str):
+        if fcntl is None or not database or database == ":memory:" or "mode=memory" in database:
+            return None
+        handle = self._files.get(database)
+        if handle is None:
+            handle = self._files[database] = open(f"{database}.writer-lock", "a")  # noqa: SIM115
+        return handle
+
+    @contextlib.contextmanager
+    def __call__(self, database):
+        with self._lock:
+            if self._depth == 0:
+                self._held = self._file(str(database))
+                if self._held is not None:
+                    fcntl.flock(self._held, fcntl.LOCK_EX)
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+                if self._depth == 0 and self._held is not None:
+                    fcntl.flock(self._held, fcntl.LOCK_UN)
+                    self._held = None
+
+
+sqlite_writer = _SqliteWriter()
 
 
 @contextlib.contextmanager
@@ -45,7 +86,8 @@ def _write_transaction():
     # transactions take it at BEGIN): taking the queue lock then could deadlock with a writer
     # that holds the queue lock and waits for SQLite's.
     queue = connection.vendor == "sqlite" and not connection.in_atomic_block
-    with _sqlite_writer if queue else contextlib.nullcontext(), transaction.atomic():
+    writer = sqlite_writer(connection.settings_dict["NAME"]) if queue else contextlib.nullcontext()
+    with writer, transaction.atomic():
         yield
 
 
