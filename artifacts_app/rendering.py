@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 import bleach
 import markdown as md
+import orjson
 from bleach.css_sanitizer import CSSSanitizer
 from bleach.linkifier import LinkifyFilter
 from django.core.exceptions import ValidationError
@@ -123,14 +124,19 @@ def progress_number(data) -> float:
 def validate_data(type_: str | None, data) -> None:
     """Reject data that cannot be rendered for the types we render; other types pass.
     Any type: NaN and Infinity are not JSON (the database would refuse them)."""
-    if not isinstance(data, str | int | type(None)):
+    if not isinstance(data, str | type(None)):
         try:
             json.dumps(data, allow_nan=False)
+            orjson.dumps(data)  # what the API answers with: integers must fit in 64 bits
         except ValueError:
             raise ValidationError(
                 {"data": "NaN and Infinity are not valid JSON; send null."}
             ) from None
-        except TypeError:
+        except TypeError as exc:
+            if "64-bit" in str(exc):
+                raise ValidationError(
+                    {"data": "Integers must fit in 64 bits; send larger numbers as strings."}
+                ) from None
             raise ValidationError({"data": "Data must be JSON."}) from None
     if type_ == models.TABLE:
         table_columns_rows(data)
