@@ -146,8 +146,8 @@ class _Store:
         sqlite = self.vendor == "sqlite"
         self.p = "?" if sqlite else "%s"
         self.json = "{}" if sqlite else "{}::text"  # PostgreSQL: jsonb as its text, no decoding
-        self.lock = "" if sqlite else " FOR UPDATE"
         self.pj = "?" if sqlite else "%s::jsonb"  # a JSON parameter
+        self.types: dict[uuid.UUID, str | None] = {}
 
     def connect(self):
         if self.conn is None:
@@ -211,17 +211,32 @@ class _Store:
         return None if value is None else orjson.dumps(value).decode()
 
     def write(self, work):
-        """Run `work(conn)` in one write transaction (SQLite: the same writer lock as Django's
-        writes take, so the two never wait in SQLite's sleeping busy handler)."""
+        """SQLite: run `work(conn)` in one write transaction, under the writer lock Django's
+        writes take too, so the two never wait in SQLite's sleeping busy handler."""
         conn = self.connect()
-        if self.vendor == "sqlite":
-            with services.sqlite_writer(self.db["NAME"]):
-                return self._transaction(conn, "BEGIN IMMEDIATE", work)
-        return self._transaction(conn, "BEGIN", work)
+        with services.sqlite_writer(self.db["NAME"]):
+            return self._transaction(conn, work)
 
-    def _transaction(self, conn, begin: str, work):
+    def statement(self, sql: str, params, *, retry_safe: bool):
+        """PostgreSQL: one statement, its own transaction. A failure before the database acted
+        -> Django answers; a broken connection during a write that cannot be repeated safely
+        -> 503 (whether it landed is unknown)."""
+        import psycopg
+
         try:
-            conn.execute(begin)
+            return self.connect().execute(sql, params)
+        except (psycopg.OperationalError, psycopg.InterfaceError):
+            self.close()
+            if retry_safe:
+                raise _Django from None
+            raise _Unavailable from None
+        except Exception:
+            self.close()
+            raise _Django from None
+
+    def _transaction(self, conn, work):
+        try:
+            conn.execute("BEGIN IMMEDIATE")
         except Exception:
             self.close()
             raise _Django from None
@@ -246,6 +261,20 @@ class _Store:
             conn.execute("ROLLBACK")
         except Exception:  # noqa: BLE001 - the connection is closed next
             self.close()
+
+    def artifact_type(self, artifact_id: uuid.UUID) -> tuple[bool, str | None]:
+        """(exists, type) of an artifact; a type never changes, so it is remembered."""
+        if artifact_id in self.types:
+            return True, self.types[artifact_id]
+        rows = self.rows(
+            f"SELECT type FROM {_ARTIFACTS} WHERE id = {self.p}", (self.uuid_in(artifact_id),)
+        )
+        if not rows:
+            return False, None
+        if len(self.types) >= 10_000:
+            self.types.clear()
+        self.types[artifact_id] = rows[0][0]
+        return True, rows[0][0]
 
 
 _store: _Store | None = None
@@ -467,6 +496,82 @@ def _checked(check, *args):
         raise _Django from None
 
 
+_INSERT_COLUMNS = "id, key, type, description, data, metadata_, flow_run_id, task_run_id, created, updated, pinned"
+
+
+def _insert_sqlite(store: _Store, row: tuple) -> dt.datetime:
+    """The new version and its key's collection, as `services.artifact_create` writes them:
+    the key's writers serialise, and the new version is strictly newer than the current latest."""
+    key, type_ = row[1], row[2]
+
+    def work(conn):
+        now = dt.datetime.now(_UTC)
+        if key:
+            select = f"SELECT latest_id, updated FROM {_COLLECTIONS} WHERE key = ?"
+            current = conn.execute(select, (key,)).fetchone()
+            if current is None:
+                conn.execute(
+                    f"INSERT INTO {_COLLECTIONS} (id, key, type, created, updated, latest_id) "
+                    "VALUES (?, ?, NULL, ?, ?, NULL)",
+                    (uuid7().hex, key, store.time_in(now), store.time_in(now)),
+                )
+            elif current[0] is not None:
+                previous = store.time_out(current[1])
+                if previous >= now:
+                    now = previous + _EPSILON
+        at = store.time_in(now)
+        conn.execute(
+            f"INSERT INTO {_ARTIFACTS} ({_INSERT_COLUMNS}) VALUES ({', '.join('?' * 11)})",
+            (*row, at, at, False),
+        )
+        if key:
+            conn.execute(
+                f"UPDATE {_COLLECTIONS} SET latest_id = ?, type = ?, updated = ? WHERE key = ?",
+                (row[0], type_, at, key),
+            )
+        return now
+
+    return store.write(work)
+
+
+# One statement, so one round trip: the collection row is inserted or, for a known key, locked
+# and moved to the new version, with `updated` strictly after the current latest's; the version
+# takes that time as its `created`. (The foreign key to the new version is checked at commit.)
+_CREATE_KEYED_PG = f"""
+WITH c AS (
+    INSERT INTO {_COLLECTIONS} AS c (id, key, type, created, updated, latest_id)
+    VALUES (%s, %s, %s, %s, %s, %s)
+    ON CONFLICT (key) DO UPDATE SET
+        latest_id = EXCLUDED.latest_id,
+        type = EXCLUDED.type,
+        updated = CASE
+            WHEN c.latest_id IS NOT NULL AND c.updated >= EXCLUDED.updated
+            THEN c.updated + interval '1 microsecond'
+            ELSE EXCLUDED.updated
+        END
+    RETURNING c.updated
+)
+INSERT INTO {_ARTIFACTS} ({_INSERT_COLUMNS})
+SELECT %s, %s, %s, %s, %s::jsonb, %s::jsonb, %s, %s, c.updated, c.updated, false FROM c
+RETURNING created
+"""
+_CREATE_PG = (
+    f"INSERT INTO {_ARTIFACTS} ({_INSERT_COLUMNS}) "
+    "VALUES (%s, %s, %s, %s, %s::jsonb, %s::jsonb, %s, %s, %s, %s, false) RETURNING created"
+)
+
+
+def _insert_postgresql(store: _Store, row: tuple) -> dt.datetime:
+    now = dt.datetime.now(_UTC)
+    key, type_ = row[1], row[2]
+    if key:
+        params = (uuid7(), key, type_, now, now, row[0], *row)
+        cursor = store.statement(_CREATE_KEYED_PG, params, retry_safe=False)
+    else:
+        cursor = store.statement(_CREATE_PG, (*row, now, now), retry_safe=False)
+    return cursor.fetchone()[0]
+
+
 def _create(store: _Store, body, gate) -> bytes:
     if not isinstance(body, dict) or not set(body) <= _CREATE_FIELDS:
         raise _Django
@@ -481,51 +586,18 @@ def _create(store: _Store, body, gate) -> bytes:
     metadata = _checked(rendering.clean_metadata, body.get("metadata_"))
     gate()
     artifact_id = uuid7()
-    p = store.p
-    data_json, metadata_json = store.json_in(data), store.json_in(metadata)
-
-    def work(conn):
-        now = dt.datetime.now(_UTC)
-        if key:
-            select = f"SELECT latest_id, updated FROM {_COLLECTIONS} WHERE key = {p}{store.lock}"
-            row = conn.execute(select, (key,)).fetchone()
-            if row is None:
-                conn.execute(
-                    f"INSERT INTO {_COLLECTIONS} (id, key, type, created, updated, latest_id) "
-                    f"VALUES ({p}, {p}, NULL, {p}, {p}, NULL) ON CONFLICT (key) DO NOTHING",
-                    (store.uuid_in(uuid7()), key, store.time_in(now), store.time_in(now)),
-                )
-                row = conn.execute(select, (key,)).fetchone()
-            previous = store.time_out(row[1])
-            if row[0] is not None and previous >= now:
-                now = previous + _EPSILON
-        conn.execute(
-            f"INSERT INTO {_ARTIFACTS} (id, key, type, description, data, metadata_, "
-            f"flow_run_id, task_run_id, created, updated, pinned) "
-            f"VALUES ({p}, {p}, {p}, {p}, {store.pj}, {store.pj}, {p}, {p}, {p}, {p}, {p})",
-            (
-                store.uuid_in(artifact_id),
-                key,
-                type_,
-                description,
-                data_json,
-                metadata_json,
-                store.uuid_in(flow_run_id),
-                store.uuid_in(task_run_id),
-                store.time_in(now),
-                store.time_in(now),
-                False,
-            ),
-        )
-        if key:
-            conn.execute(
-                f"UPDATE {_COLLECTIONS} SET latest_id = {p}, type = {p}, updated = {p} "
-                f"WHERE key = {p}",
-                (store.uuid_in(artifact_id), type_, store.time_in(now), key),
-            )
-        return now
-
-    created = store.write(work)
+    row = (
+        store.uuid_in(artifact_id),
+        key,
+        type_,
+        description,
+        store.json_in(data),
+        store.json_in(metadata),
+        store.uuid_in(flow_run_id),
+        store.uuid_in(task_run_id),
+    )
+    insert = _insert_postgresql if store.vendor == "postgresql" else _insert_sqlite
+    created = insert(store, row)
     return orjson.dumps(
         {
             "id": artifact_id,
@@ -550,27 +622,45 @@ def _update(store: _Store, artifact_id: uuid.UUID, body, gate) -> None:
         fields["description"] = _text(body, "description")
     if "metadata_" in body:
         fields["metadata_"] = store.json_in(_checked(rendering.clean_metadata, body["metadata_"]))
+    exists, type_ = store.artifact_type(artifact_id)
+    if not exists:
+        raise _Django  # 404 from Django
+    if "data" in body:
+        _checked(rendering.validate_data, type_, body["data"])
+        fields["data"] = store.json_in(body["data"])
     gate()
     p = store.p
+    assignments = ", ".join(
+        f'"{name}" = {store.pj if name in ("data", "metadata_") else p}' for name in fields
+    )
+    values = list(fields.values())
+    now = dt.datetime.now(_UTC)
+    if store.vendor == "postgresql":
+        # One statement: the row lock it takes orders concurrent writes, and `updated` moves
+        # strictly forward under it (services._next_updated does the same in Python).
+        sql = (
+            f"UPDATE {_ARTIFACTS} SET {assignments}{', ' if fields else ''}"
+            f"updated = GREATEST({p}, updated + interval '1 microsecond') WHERE id = {p}"
+        )
+        count = store.statement(sql, (*values, now, artifact_id), retry_safe=True).rowcount
+        if count == 0:
+            store.types.pop(artifact_id, None)
+            raise _Django  # deleted meanwhile: 404 from Django
+        return
 
     def work(conn):
         row = conn.execute(
-            f"SELECT type, updated FROM {_ARTIFACTS} WHERE id = {p}{store.lock}",
-            (store.uuid_in(artifact_id),),
+            f"SELECT updated FROM {_ARTIFACTS} WHERE id = {p}", (artifact_id.hex,)
         ).fetchone()
         if row is None:
-            raise _Django  # 404 from Django
-        if "data" in body:
-            _checked(rendering.validate_data, row[0], body["data"])
-            fields["data"] = store.json_in(body["data"])
-        now, previous = dt.datetime.now(_UTC), store.time_out(row[1])
-        fields["updated"] = store.time_in(now if now > previous else previous + _EPSILON)
-        assignments = ", ".join(
-            f'"{name}" = {store.pj if name in ("data", "metadata_") else p}' for name in fields
-        )
+            store.types.pop(artifact_id, None)
+            raise _Django
+        previous = store.time_out(row[0])
+        updated = store.time_in(now if now > previous else previous + _EPSILON)
         conn.execute(
-            f"UPDATE {_ARTIFACTS} SET {assignments} WHERE id = {p}",
-            (*fields.values(), store.uuid_in(artifact_id)),
+            f"UPDATE {_ARTIFACTS} SET {assignments}{', ' if fields else ''}updated = {p} "
+            f"WHERE id = {p}",
+            (*values, updated, artifact_id.hex),
         )
 
     store.write(work)
