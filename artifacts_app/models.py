@@ -11,6 +11,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Cast, Substr
 from django.utils import timezone
 
 PROGRESS = "progress"
@@ -52,6 +53,31 @@ class ArtifactQuerySet(models.QuerySet):
 
     def newest_first(self) -> ArtifactQuerySet:
         return self.order_by("-created", "-id")
+
+    def with_small_data(self) -> ArtifactQuerySet:
+        """`data` only when its stored size is at most LIST_DATA_MAX_BYTES; a bigger one stays
+        deferred (a 100,000-row table decodes to ~50 MB of Python objects, per request, per
+        thread) and comes with `data_head`, the first RAW_HEAD_CHARS of its stored JSON, for the
+        page's raw view. The parsed table is cached by `rendering`, so the pages of a big table
+        load its `data` once per process. Call `attach_small_data()` on each row."""
+        small = models.Case(
+            models.When(data_size__lte=LIST_DATA_MAX_BYTES, then=models.F("data")),
+            default=models.Value(None),
+            output_field=models.JSONField(),
+        )
+        head = models.Case(
+            models.When(
+                data_size__gt=LIST_DATA_MAX_BYTES,
+                then=Substr(Cast("data", models.TextField()), 1, RAW_HEAD_CHARS),
+            ),
+            default=models.Value(None),
+            output_field=models.TextField(),
+        )
+        return (
+            self.defer("data")
+            .annotate(data_size=DataSize("data"))
+            .annotate(small_data=small, data_head=head)
+        )
 
 
 class Artifact(models.Model):
@@ -118,6 +144,7 @@ class DataSize(models.Func):
 
 
 LIST_DATA_MAX_BYTES = 64 * 1024
+RAW_HEAD_CHARS = 200_000
 
 
 class ArtifactCollectionQuerySet(models.QuerySet):
@@ -148,6 +175,13 @@ class ArtifactCollectionQuerySet(models.QuerySet):
                 ),
             )
         )
+
+
+def attach_data_if_small(artifact: Artifact) -> Artifact:
+    """For a row of `Artifact.objects.with_small_data()`: put its small `data` in place."""
+    if artifact.data_size is None or artifact.data_size <= LIST_DATA_MAX_BYTES:
+        artifact.data = artifact.small_data
+    return artifact
 
 
 def attach_small_data(collections) -> None:

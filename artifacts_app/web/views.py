@@ -17,7 +17,13 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseStopPolling
 
 from artifacts_app import rendering, services
-from artifacts_app.models import KNOWN_TYPES, Artifact, ArtifactCollection, attach_small_data
+from artifacts_app.models import (
+    KNOWN_TYPES,
+    Artifact,
+    ArtifactCollection,
+    attach_data_if_small,
+    attach_small_data,
+)
 
 LIST_PAGE_SIZE = 25
 VERSIONS_PAGE_SIZE = 20
@@ -139,11 +145,18 @@ def _neighbour(queryset, artifact, *, after: bool):
     return queryset.filter(step).order_by(*order).only("id", "key", "created").first()
 
 
+def _artifact_for_page(pk) -> Artifact:
+    """The artifact a page shows, without decoding a big `data` it may never need."""
+    return attach_data_if_small(
+        get_object_or_404(Artifact.objects.with_small_data(), pk=_uuid_or_404(pk))
+    )
+
+
 @require_GET
 @read_access
 def artifact_detail(request, pk):
-    artifact = get_object_or_404(Artifact, pk=_uuid_or_404(pk))
-    context = {"artifact": artifact}
+    artifact = _artifact_for_page(pk)
+    context = {"artifact": artifact, "raw_head": artifact.data_head}
     if artifact.key:
         versions = Artifact.objects.filter(key=artifact.key)
         context["newer"] = _neighbour(versions, artifact, after=True)
@@ -199,7 +212,7 @@ def progress_partial(request, pk):
 @read_access
 def table_partial(request, pk):
     """One page of a table artifact: sort by a column, filter rows, page (htmx)."""
-    artifact = get_object_or_404(Artifact, pk=_uuid_or_404(pk))
+    artifact = _artifact_for_page(pk)
     if rendering.artifact_kind(artifact) != "table":
         raise Http404("Not a table artifact.")
     sort = request.GET.get("sort")

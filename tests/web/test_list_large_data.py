@@ -4,7 +4,7 @@ import json
 import secrets
 
 import pytest
-from pytest_django.asserts import assertContains
+from pytest_django.asserts import assertContains, assertNotContains
 
 from artifacts_app.models import LIST_DATA_MAX_BYTES
 from tests.factories import ArtifactFactory
@@ -35,3 +35,35 @@ def test_small_data_comes_with_the_page(client, django_assert_num_queries):
     with django_assert_num_queries(2):
         response = client.get("/artifacts/")
     assertContains(response, "42%")
+
+
+def _big_table(rows=10000):
+    # random names: still over the limit after PostgreSQL compresses it
+    data = json.dumps([{"row": i, "name": secrets.token_hex(16)} for i in range(rows)])
+    assert len(data) > 4 * LIST_DATA_MAX_BYTES
+    return ArtifactFactory(key="big", type="table", data=data), data
+
+
+def test_a_large_tables_pages_load_its_data_once_per_process(client, django_assert_num_queries):
+    """The artifact page and its htmx table pages do not decode a big `data` on every request:
+    the parsed table is cached, and the raw view is the stored JSON's head, cut in SQL."""
+    big, data = _big_table()
+    with django_assert_num_queries(4):  # artifact, 2 neighbours, the data (cold: parsed once)
+        response = client.get(f"/artifacts/artifact/{big.pk}/")
+    assertContains(response, "Rows 1–25 of 10,000")
+    with django_assert_num_queries(3):
+        response = client.get(f"/artifacts/artifact/{big.pk}/")
+    assertContains(response, "Rows 1–25 of 10,000")
+    head = response.content.decode().split('<pre class="json"><code>', 1)[1]
+    assert head.startswith("&quot;[{\\&quot;row\\&quot;: 0, \\&quot;name\\&quot;: ")
+    assertContains(response, "200,000 characters of the stored JSON; download the full data")
+    with django_assert_num_queries(1):
+        response = client.get(f"/artifacts/artifact/{big.pk}/table/?page=400")
+    assertContains(response, f"<td>{json.loads(data)[9999]['name']}</td>", html=False)
+
+
+def test_small_data_is_shown_whole_and_pretty(client):
+    small = ArtifactFactory(key="small", type="result", data={"a": [1, 2]})
+    response = client.get(f"/artifacts/artifact/{small.pk}/")
+    assertContains(response, "&quot;a&quot;: [\n    1,")
+    assertNotContains(response, "characters of the stored JSON")
