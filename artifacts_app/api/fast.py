@@ -16,8 +16,10 @@ error before anything was written. So every error message, 4xx and 5xx, is Djang
 tests/api/test_fast_lane.py checks that both answer the same for the same requests.
 Validation is the same code (`rendering`, `filters.parse_body`); only the SQL is written here.
 
-Off with ARTIFACTS_FAST_API=0, and (because it does not implement redirects or HSTS) whenever
-SECURE_SSL_REDIRECT or SECURE_HSTS_SECONDS is set.
+It applies what Django's middleware would: ALLOWED_HOSTS (else Django's 400), the https
+redirect (a plain-http request goes to Django when SECURE_SSL_REDIRECT is on), the security and
+CSP headers, HSTS on secure requests, the throttles, the body limit. Off with
+ARTIFACTS_FAST_API=0.
 """
 
 from __future__ import annotations
@@ -84,9 +86,54 @@ class _Unavailable(Exception):
 def enabled() -> bool:
     import os
 
-    if os.environ.get("ARTIFACTS_FAST_API", "1").strip().lower() in ("0", "false", "no", "off"):
+    return os.environ.get("ARTIFACTS_FAST_API", "1").strip().lower() not in (
+        "0",
+        "false",
+        "no",
+        "off",
+    )
+
+
+_HOSTS: dict[str, bool] = {}
+
+
+def _host_allowed(headers: dict) -> bool:
+    """Django's ALLOWED_HOSTS check (a bad Host gets Django's 400)."""
+    if settings.USE_X_FORWARDED_HOST and b"x-forwarded-host" in headers:
         return False
-    return not (settings.SECURE_SSL_REDIRECT or settings.SECURE_HSTS_SECONDS)
+    host = headers.get(b"host", b"").decode("latin-1")
+    allowed = _HOSTS.get(host)
+    if allowed is None:
+        from django.http.request import split_domain_port, validate_host
+
+        domain, _ = split_domain_port(host)
+        hosts = settings.ALLOWED_HOSTS
+        if settings.DEBUG and not hosts:
+            hosts = [".localhost", "127.0.0.1", "[::1]"]
+        allowed = bool(domain) and validate_host(domain, hosts)
+        if len(_HOSTS) < 1000:
+            _HOSTS[host] = allowed
+    return allowed
+
+
+def _is_secure(headers: dict, scope) -> bool:
+    """Django's `request.is_secure()`, including SECURE_PROXY_SSL_HEADER behind a proxy."""
+    if settings.SECURE_PROXY_SSL_HEADER:
+        name, secure_value = settings.SECURE_PROXY_SSL_HEADER
+        header = name.removeprefix("HTTP_").lower().replace("_", "-").encode()
+        value = headers.get(header)
+        if value is not None:
+            return value.decode("latin-1").split(",", 1)[0].strip() == secure_value
+    return scope.get("scheme") == "https"
+
+
+def _hsts() -> bytes:
+    value = f"max-age={settings.SECURE_HSTS_SECONDS}"
+    if settings.SECURE_HSTS_INCLUDE_SUBDOMAINS:
+        value += "; includeSubDomains"
+    if settings.SECURE_HSTS_PRELOAD:
+        value += "; preload"
+    return value.encode()
 
 
 # ------------------------------------------------------------------------------- headers --
@@ -114,7 +161,9 @@ def _static_headers() -> list[tuple[bytes, bytes]]:
 _HEADERS: list[tuple[bytes, bytes]] | None = None
 
 
-async def _respond(send, status: int, body: bytes, allow: bytes, anonymous: bool) -> None:
+async def _respond(
+    send, status: int, body: bytes, allow: bytes, anonymous: bool, secure: bool
+) -> None:
     global _HEADERS
     if _HEADERS is None:
         _HEADERS = _static_headers()
@@ -124,6 +173,8 @@ async def _respond(send, status: int, body: bytes, allow: bytes, anonymous: bool
         (b"content-length", str(len(body)).encode()),
         *_HEADERS,
     ]
+    if secure and settings.SECURE_HSTS_SECONDS:
+        headers.append((b"strict-transport-security", _hsts()))
     if status != 204:
         headers.insert(0, (b"content-type", b"application/json"))
     else:
@@ -457,8 +508,10 @@ def _list(store: _Store, body, collection: bool, gate) -> bytes:
     sql = head
     if where:
         sql += " WHERE " + " AND ".join(where)
-    sql += f" ORDER BY {order} LIMIT {store.p} OFFSET {store.p}"
-    params += [query.limit, query.offset]
+    # LIMIT and OFFSET as literals (validated integers), as Django writes them: PostgreSQL's
+    # generic plan for a prepared statement with a parameter LIMIT may sort the whole type
+    # instead of walking the (type, id) index for 50 rows.
+    sql += f" ORDER BY {order} LIMIT {int(query.limit)} OFFSET {int(query.offset)}"
     rows = store.rows(sql, params)
     out = _collection_out if collection else _artifact_out
     return orjson.dumps([out(store, row) for row in rows])
@@ -783,7 +836,10 @@ def lane(django_app):
         name, arg, is_write = found
         headers = dict(scope["headers"])
         body = b""
+        secure = _is_secure(headers, scope)
         try:
+            if (settings.SECURE_SSL_REDIRECT and not secure) or not _host_allowed(headers):
+                raise _Django  # Django redirects to https / answers 400
             throttle_key, anonymous = _identity(headers, scope, is_write)
             if name != "latest":
                 body = await _read_body(receive, headers)
@@ -794,7 +850,7 @@ def lane(django_app):
             status, content, allow = 503, _UNAVAILABLE, b""
         except ConnectionError:
             return  # the client left while sending its body
-        await _respond(send, status, content, allow, anonymous)
+        await _respond(send, status, content, allow, anonymous, secure)
 
     return app
 

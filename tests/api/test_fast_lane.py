@@ -431,3 +431,26 @@ def test_lane_writes_wait_for_another_process_writing_sqlite(seeded, on_postgres
         holder.wait(10)
     assert (status, reached) == (201, None)
     assert waited >= 0.3
+
+
+def test_hosts_outside_allowed_hosts_go_to_django(seeded, anon_client):
+    _, _, _, reached = call("GET", "/api/artifacts/sales/latest", headers=[(b"host", b"evil.test")])
+    assert reached is not None
+    assert anon_client.get("/api/artifacts/sales/latest", HTTP_HOST="evil.test").status_code == 400
+
+
+def test_https_redirect_and_hsts_behind_a_proxy_as_django_does(seeded, anon_client, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SECURE_HSTS_SECONDS = 3600
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    _, _, _, reached = call("GET", "/api/artifacts/sales/latest")
+    assert reached is not None  # plain http: Django redirects it
+    assert anon_client.get("/api/artifacts/sales/latest").status_code == 301
+    status, headers, _, reached = call(
+        "GET", "/api/artifacts/sales/latest", headers=[(b"x-forwarded-proto", b"https")]
+    )
+    assert (status, reached) == (200, None)
+    expected = anon_client.get("/api/artifacts/sales/latest", HTTP_X_FORWARDED_PROTO="https")
+    assert expected.status_code == 200
+    assert headers["strict-transport-security"] == expected["Strict-Transport-Security"]
+    same_headers(headers, expected)
