@@ -7,6 +7,7 @@ is taken after the lock, so the newest version is always the one the collection 
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import datetime as dt
 import fnmatch
@@ -58,6 +59,7 @@ class _SqliteWriter:
         handle = self._files.get(database)
         if handle is None:
             handle = self._files[database] = open(f"{database}.writer-lock", "a")  # noqa: SIM115
+            atexit.register(handle.close)
         return handle
 
     @contextlib.contextmanager

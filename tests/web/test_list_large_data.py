@@ -67,3 +67,23 @@ def test_small_data_is_shown_whole_and_pretty(client):
     response = client.get(f"/artifacts/artifact/{small.pk}/")
     assertContains(response, "&quot;a&quot;: [\n    1,")
     assertNotContains(response, "characters of the stored JSON")
+
+
+def test_the_key_count_is_bounded_but_every_page_stays_reachable(client, monkeypatch):
+    """At 100,000 keys the list does not count them all on every view: it counts as far as the
+    page asked for needs (at least COUNT_BOUND), says "N+" and still offers the next page."""
+    from artifacts_app.web import views
+
+    monkeypatch.setattr(views, "COUNT_BOUND", 10)
+    for i in range(60):
+        ArtifactFactory(key=f"k-{i:02d}")
+    first = client.get("/artifacts/")
+    assertContains(first, "<strong>50+</strong> keys", html=False)
+    assertContains(first, "<span>Page 1</span>", html=False)
+    assertContains(first, "Next →")
+    second = client.get("/artifacts/?page=2")
+    assertContains(second, "<strong>60</strong> keys", html=False)
+    assertContains(second, "Page 2 of 3")
+    third = client.get("/artifacts/?page=3")
+    assertContains(third, "k-00")
+    assertNotContains(third, "Next →")
