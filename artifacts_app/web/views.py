@@ -23,6 +23,7 @@ from artifacts_app.models import (
     ArtifactCollection,
     attach_data_if_small,
     attach_small_data,
+    one_big_read_at_a_time,
 )
 
 LIST_PAGE_SIZE = 25
@@ -127,7 +128,8 @@ def artifact_list(request):
     paginator = BoundedPaginator(queryset, LIST_PAGE_SIZE, request.GET.get("page"))
     page = paginator.get_page(request.GET.get("page"))
     if tab == "keys":
-        attach_small_data(page.object_list)
+        with one_big_read_at_a_time():
+            attach_small_data(page.object_list)
     context = {
         "page": page,
         "tab": tab,
@@ -172,9 +174,10 @@ def _neighbour(queryset, artifact, *, after: bool):
 
 def _artifact_for_page(pk) -> Artifact:
     """The artifact a page shows, without decoding a big `data` it may never need."""
-    return attach_data_if_small(
-        get_object_or_404(Artifact.objects.with_small_data(), pk=_uuid_or_404(pk))
-    )
+    pk = _uuid_or_404(pk)
+    with one_big_read_at_a_time():
+        artifact = get_object_or_404(Artifact.objects.with_small_data(), pk=pk)
+    return attach_data_if_small(artifact)
 
 
 @require_GET

@@ -56,7 +56,7 @@ def test_a_large_tables_pages_load_its_data_once_per_process(client, django_asse
     assertContains(response, "Rows 1–25 of 10,000")
     head = response.content.decode().split('<pre class="json"><code>', 1)[1]
     assert head.startswith("&quot;[{\\&quot;row\\&quot;: 0, \\&quot;name\\&quot;: ")
-    assertContains(response, "200,000 characters of the stored JSON; download the full data")
+    assertContains(response, "20,000 characters of the stored JSON; download the full data")
     with django_assert_num_queries(1):
         response = client.get(f"/artifacts/artifact/{big.pk}/table/?page=400")
     assertContains(response, f"<td>{json.loads(data)[9999]['name']}</td>", html=False)
