@@ -13,7 +13,6 @@ import uuid
 
 from django.conf import settings
 from django.db import connection, models
-from django.db.models.functions import Cast, Substr
 from django.utils import timezone
 
 PROGRESS = "progress"
@@ -39,6 +38,19 @@ def uuid7() -> uuid.UUID:
     return uuid.UUID(int=value)
 
 
+class DataSize(models.Func):
+    """Size of a JSON column's stored text in bytes, computed by the database (`data_bytes`)."""
+
+    function = "LENGTH"
+    template = "LENGTH(CAST(%(expressions)s AS BLOB))"
+    output_field = models.IntegerField()
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql(
+            compiler, connection, template="octet_length((%(expressions)s)::text)", **extra
+        )
+
+
 class ArtifactQuerySet(models.QuerySet):
     def for_key(self, key: str) -> ArtifactQuerySet:
         """Every version of a key, newest first."""
@@ -57,29 +69,17 @@ class ArtifactQuerySet(models.QuerySet):
         return self.order_by("-created", "-id")
 
     def with_small_data(self) -> ArtifactQuerySet:
-        """`data` only when its stored size is at most LIST_DATA_MAX_BYTES; a bigger one stays
-        deferred (a 100,000-row table decodes to ~50 MB of Python objects, per request, per
-        thread) and comes with `data_head`, the first RAW_HEAD_CHARS of its stored JSON, for the
-        page's raw view. The parsed table is cached by `rendering`, so the pages of a big table
-        load its `data` once per process. Call `attach_small_data()` on each row."""
+        """`data` only when its stored size (`data_bytes`) is at most LIST_DATA_MAX_BYTES; a
+        bigger one stays deferred: a 100,000-row table decodes to ~50 MB of Python objects, per
+        request, per thread. The parsed table and the raw view's head are cached by `rendering`,
+        so the pages of a big table read its `data` once per process. Call
+        `attach_data_if_small()` on each row."""
         small = models.Case(
-            models.When(data_size__lte=LIST_DATA_MAX_BYTES, then=models.F("data")),
+            models.When(data_bytes__lte=LIST_DATA_MAX_BYTES, then=models.F("data")),
             default=models.Value(None),
             output_field=models.JSONField(),
         )
-        head = models.Case(
-            models.When(
-                data_size__gt=LIST_DATA_MAX_BYTES,
-                then=Substr(Cast("data", models.TextField()), 1, RAW_HEAD_CHARS),
-            ),
-            default=models.Value(None),
-            output_field=models.TextField(),
-        )
-        return (
-            self.defer("data")
-            .annotate(data_size=DataSize("data"))
-            .annotate(small_data=small, data_head=head)
-        )
+        return self.defer("data").annotate(small_data=small)
 
 
 class Artifact(models.Model):
@@ -88,6 +88,11 @@ class Artifact(models.Model):
     type = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001 - null is meaningful (Prefect)
     description = models.TextField(null=True, blank=True)  # noqa: DJ001 - null is meaningful (Prefect)
     data = models.JSONField(null=True, blank=True)
+    # Kept by the database on every write (however it is made: services, the API's fast lane,
+    # bulk loads), so pages can tell a big `data` without reading it.
+    data_bytes = models.GeneratedField(
+        expression=DataSize("data"), output_field=models.IntegerField(), db_persist=True
+    )
     metadata = models.JSONField(null=True, blank=True, db_column="metadata_")
     flow_run_id = models.UUIDField(null=True, blank=True)
     task_run_id = models.UUIDField(null=True, blank=True)
@@ -137,24 +142,6 @@ class Artifact(models.Model):
         return value is not None and value >= 100
 
 
-class DataSize(models.Func):
-    """Stored size of a JSON column in bytes, without decoding it: PostgreSQL reads it from the
-    value's header (no detoasting); SQLite measures it as a blob (3x faster than counting text
-    characters)."""
-
-    function = "LENGTH"
-    template = "LENGTH(CAST(%(expressions)s AS BLOB))"
-    output_field = models.IntegerField()
-
-    def as_postgresql(self, compiler, connection, **extra):
-        return self.as_sql(
-            compiler,
-            connection,
-            function="pg_column_size",
-            template="%(function)s(%(expressions)s)",
-        )
-
-
 LIST_DATA_MAX_BYTES = 64 * 1024
 RAW_HEAD_CHARS = 20_000
 
@@ -170,7 +157,7 @@ class ArtifactCollectionQuerySet(models.QuerySet):
         # Correlated subqueries, not the join: a join here would stay in the paginator's COUNT,
         # which must remain an index count of collections at a million artifacts.
         small = Artifact.objects.filter(pk=models.OuterRef("latest_id")).annotate(
-            size=DataSize("data"),
+            size=models.F("data_bytes"),
             small=models.Case(
                 models.When(size__lte=LIST_DATA_MAX_BYTES, then=models.F("data")),
                 default=models.Value(None),
@@ -193,11 +180,10 @@ _sqlite_big_reads = threading.Lock()
 
 
 def one_big_read_at_a_time():
-    """Around a query that measures or cuts `data` (`with_small_data`, `with_latest_small_data`).
-    SQLite does both by copying the whole value (LENGTH(CAST ... AS BLOB), substr), so 16
-    concurrent views of a 7.5 MB table held 8 threads x ~20 MB at once (a worker peaked at 290 MB
-    RSS); these queries take a few ms, so queueing them costs little. PostgreSQL measures from
-    the value's header and cuts it in the server: no lock."""
+    """Around a query that reads a big `data` (to parse it, or cut its head). SQLite copies the
+    whole value into the process for it, so 16 concurrent views of a 7.5 MB table held 8 threads
+    x ~20 MB at once (a worker peaked at 290 MB RSS); such reads are rare (their results are
+    cached), so queueing them costs little. PostgreSQL cuts the value in the server: no lock."""
     if connection.vendor == "sqlite":
         return _sqlite_big_reads
     return contextlib.nullcontext()
@@ -205,7 +191,7 @@ def one_big_read_at_a_time():
 
 def attach_data_if_small(artifact: Artifact) -> Artifact:
     """For a row of `Artifact.objects.with_small_data()`: put its small `data` in place."""
-    if artifact.data_size is None or artifact.data_size <= LIST_DATA_MAX_BYTES:
+    if artifact.data_bytes is None or artifact.data_bytes <= LIST_DATA_MAX_BYTES:
         artifact.data = artifact.small_data
     return artifact
 

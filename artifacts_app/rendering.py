@@ -22,6 +22,8 @@ import orjson
 from bleach.css_sanitizer import CSSSanitizer
 from bleach.linkifier import LinkifyFilter
 from django.core.exceptions import ValidationError
+from django.db.models import TextField
+from django.db.models.functions import Cast, Substr
 
 from . import models
 
@@ -365,12 +367,42 @@ def normalised_table(artifact) -> tuple[list[str], list[list]]:
     return hit
 
 
+_head_cache: dict = {}
+_HEAD_CACHE_MAX = 64
+
+
+def raw_head(artifact) -> str | None:
+    """The first RAW_HEAD_CHARS of a big `data`'s stored JSON (the page's raw view), cut by the
+    database and kept per version; None when `data` is small enough to show whole."""
+    size = artifact.data_bytes
+    if size is None or size <= models.LIST_DATA_MAX_BYTES:
+        return None
+    cache_key = (artifact.pk, artifact.updated)
+    head = _head_cache.get(cache_key)
+    if head is None:
+        with models.one_big_read_at_a_time():
+            head = (
+                type(artifact)
+                .objects.filter(pk=artifact.pk)
+                .annotate(
+                    head=Substr(Cast("data", TextField()), 1, models.RAW_HEAD_CHARS),
+                )
+                .values_list("head", flat=True)
+                .first()
+            ) or ""
+        if len(_head_cache) >= _HEAD_CACHE_MAX:
+            _head_cache.pop(next(iter(_head_cache)))
+        _head_cache[cache_key] = head
+    return head
+
+
 def _table_source(artifact):
     """(the table's `data`, whether it is ours to reuse): when the page deferred it
     (`with_small_data`), fetched for the parse only, not kept on the instance."""
     if "data" in artifact.get_deferred_fields():
-        data = type(artifact).objects.filter(pk=artifact.pk).values_list("data", flat=True).first()
-        return data, True
+        with models.one_big_read_at_a_time():
+            query = type(artifact).objects.filter(pk=artifact.pk).values_list("data", flat=True)
+            return query.first(), True
     return artifact.data, False
 
 

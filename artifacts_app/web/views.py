@@ -23,7 +23,6 @@ from artifacts_app.models import (
     ArtifactCollection,
     attach_data_if_small,
     attach_small_data,
-    one_big_read_at_a_time,
 )
 
 LIST_PAGE_SIZE = 25
@@ -128,8 +127,7 @@ def artifact_list(request):
     paginator = BoundedPaginator(queryset, LIST_PAGE_SIZE, request.GET.get("page"))
     page = paginator.get_page(request.GET.get("page"))
     if tab == "keys":
-        with one_big_read_at_a_time():
-            attach_small_data(page.object_list)
+        attach_small_data(page.object_list)
     context = {
         "page": page,
         "tab": tab,
@@ -174,9 +172,7 @@ def _neighbour(queryset, artifact, *, after: bool):
 
 def _artifact_for_page(pk) -> Artifact:
     """The artifact a page shows, without decoding a big `data` it may never need."""
-    pk = _uuid_or_404(pk)
-    with one_big_read_at_a_time():
-        artifact = get_object_or_404(Artifact.objects.with_small_data(), pk=pk)
+    artifact = get_object_or_404(Artifact.objects.with_small_data(), pk=_uuid_or_404(pk))
     return attach_data_if_small(artifact)
 
 
@@ -184,7 +180,7 @@ def _artifact_for_page(pk) -> Artifact:
 @read_access
 def artifact_detail(request, pk):
     artifact = _artifact_for_page(pk)
-    context = {"artifact": artifact, "raw_head": artifact.data_head}
+    context = {"artifact": artifact, "raw_head": rendering.raw_head(artifact)}
     if artifact.key:
         versions = Artifact.objects.filter(key=artifact.key)
         context["newer"] = _neighbour(versions, artifact, after=True)
