@@ -777,6 +777,9 @@ def _gate(throttle_key: str, anonymous: bool):
 
 
 async def _read_body(receive, headers: dict) -> bytes:
+    media_type = headers.get(b"content-type", b"").split(b";", 1)[0].strip().lower()
+    if media_type != b"application/json":
+        raise _Django  # DRF parses JSON only (415 otherwise; no body at all: empty data)
     length = headers.get(b"content-length")
     if length is None or b"transfer-encoding" in headers:
         raise _Django

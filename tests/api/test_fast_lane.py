@@ -239,6 +239,54 @@ def test_bad_json_and_big_bodies_go_to_django(seeded):
         assert reached[2] == raw
 
 
+@pytest.mark.parametrize(
+    ("content_type", "lane_answers"),
+    [
+        (b"application/json; charset=utf-8", True),
+        (b"Application/JSON", True),
+        (b"text/plain", False),
+        (b"application/x-www-form-urlencoded", False),
+        (None, False),
+    ],
+)
+def test_only_bodies_declared_json_are_read_by_the_lane(seeded, content_type, lane_answers):
+    """DRF parses JSON bodies only (415 otherwise; no content type: no data)."""
+    body = b'{"limit": 1}'
+    headers = [(b"host", b"testserver"), (b"content-length", str(len(body)).encode())]
+    if content_type:
+        headers.append((b"content-type", content_type))
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/api/artifacts/filter",
+        "root_path": "",
+        "query_string": b"",
+        "headers": headers,
+        "client": ("127.0.0.1", 5000),
+    }
+    chunks = [{"type": "http.request", "body": body, "more_body": False}]
+    sent = []
+
+    async def receive():
+        return chunks.pop() if chunks else {"type": "http.disconnect"}
+
+    async def send(message):
+        sent.append(message)
+
+    behind = Behind()
+    asyncio.run(fast.lane(behind)(scope, receive, send))
+    if lane_answers:
+        assert behind.calls == []
+        assert len(orjson.loads(sent[1]["body"])) == 1
+    else:
+        assert behind.calls == [("POST", "/api/artifacts/filter", body)]
+
+
+def test_django_refuses_a_body_that_is_not_json(anon_client):
+    response = anon_client.generic("POST", "/api/artifacts/filter", b'{"limit": 1}', "text/plain")
+    assert response.status_code == 415
+
+
 def test_sessions_forwarded_addresses_and_unknown_tokens_go_to_django(seeded, known_token):
     for headers, token in (
         ([(b"cookie", b"sessionid=abc")], None),
