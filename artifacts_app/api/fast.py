@@ -743,6 +743,17 @@ def _route(method: str, path: str):
     return None
 
 
+_ACCEPTED = {b"*/*", b"application/*", b"application/json", b"text/*", b"text/html"}
+
+
+def _accepts_json(headers: dict) -> bool:
+    """DRF's content negotiation (JSON and the browsable API) would not answer 406."""
+    accept = headers.get(b"accept")
+    if accept is None:
+        return True
+    return any(part.split(b";", 1)[0].strip().lower() in _ACCEPTED for part in accept.split(b","))
+
+
 def _identity(headers: dict, scope, is_write: bool) -> tuple[str, bool]:
     """(throttle key, anonymous) for a request Django would let through, else -> Django."""
     if b"cookie" in headers:
@@ -841,8 +852,12 @@ def lane(django_app):
         body = b""
         secure = _is_secure(headers, scope)
         try:
-            if (settings.SECURE_SSL_REDIRECT and not secure) or not _host_allowed(headers):
-                raise _Django  # Django redirects to https / answers 400
+            if (
+                (settings.SECURE_SSL_REDIRECT and not secure)
+                or not _host_allowed(headers)
+                or not _accepts_json(headers)
+            ):
+                raise _Django  # Django redirects to https / answers 400 / 406
             throttle_key, anonymous = _identity(headers, scope, is_write)
             if name != "latest":
                 body = await _read_body(receive, headers)
