@@ -176,6 +176,11 @@ class ArtifactCollectionQuerySet(models.QuerySet):
         )
 
 
+def is_big(data_bytes: int | None) -> bool:
+    """Whether a stored `data` of this size is left deferred by lists and pages."""
+    return data_bytes is not None and data_bytes > LIST_DATA_MAX_BYTES
+
+
 _sqlite_big_reads = threading.Lock()
 
 
@@ -191,7 +196,7 @@ def one_big_read_at_a_time():
 
 def attach_data_if_small(artifact: Artifact) -> Artifact:
     """For a row of `Artifact.objects.with_small_data()`: put its small `data` in place."""
-    if artifact.data_bytes is None or artifact.data_bytes <= LIST_DATA_MAX_BYTES:
+    if not is_big(artifact.data_bytes):
         artifact.data = artifact.small_data
     return artifact
 
@@ -202,7 +207,7 @@ def attach_small_data(collections) -> None:
     cached)."""
     for collection in collections:
         size = getattr(collection, "latest_data_size", None)
-        if collection.latest is not None and (size is None or size <= LIST_DATA_MAX_BYTES):
+        if collection.latest is not None and not is_big(size):
             collection.latest.data = collection.latest_small_data
 
 

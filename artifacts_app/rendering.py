@@ -374,8 +374,7 @@ _HEAD_CACHE_MAX = 64
 def raw_head(artifact) -> str | None:
     """The first RAW_HEAD_CHARS of a big `data`'s stored JSON (the page's raw view), cut by the
     database and kept per version; None when `data` is small enough to show whole."""
-    size = artifact.data_bytes
-    if size is None or size <= models.LIST_DATA_MAX_BYTES:
+    if not models.is_big(artifact.data_bytes):
         return None
     cache_key = (artifact.pk, artifact.updated)
     head = _head_cache.get(cache_key)
