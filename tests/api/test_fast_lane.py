@@ -266,6 +266,17 @@ def test_only_bodies_declared_json_are_read_by_the_lane(seeded, content_type, la
         assert reached == ("POST", "/api/artifacts/filter", body)
 
 
+@pytest.mark.parametrize(
+    "accept",
+    [b"application/json", b"*/*", b"text/html,application/xhtml+xml;q=0.9", b"application/xml"],
+)
+def test_the_lane_answers_only_what_drf_would_not_refuse_as_406(seeded, anon_client, accept):
+    _, _, _, reached = call("GET", "/api/artifacts/sales/latest", headers=[(b"accept", accept)])
+    status = anon_client.get("/api/artifacts/sales/latest", HTTP_ACCEPT=accept.decode())
+    assert (reached is None) == (status.status_code == 200)
+    assert status.status_code in (200, 406)
+
+
 def test_django_refuses_a_body_that_is_not_json(anon_client):
     response = anon_client.generic("POST", "/api/artifacts/filter", b'{"limit": 1}', "text/plain")
     assert response.status_code == 415
