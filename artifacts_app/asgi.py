@@ -20,11 +20,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "artifacts_app.settings")
 django_application = WSGIMiddleware(
     get_wsgi_application(), workers=int(os.environ.get("ARTIFACTS_HTTP_THREADS", "8"))
 )
-# The five calls pipelines make all day skip Django's request stack (artifacts_app/api/fast.py);
-# everything else, and anything unusual about those calls, goes to Django.
-from artifacts_app.api import fast  # noqa: E402 - needs Django set up
-
-http_application = fast.lane(django_application)
 
 EVENTS_PATHS = {"/api/events/in", "/api/events/in/"}
 
@@ -97,7 +92,7 @@ async def lifespan(scope, receive, send):
 
 async def application(scope, receive, send):
     if scope["type"] == "http":
-        await http_application(scope, receive, send)
+        await django_application(scope, receive, send)
     elif scope["type"] == "websocket":
         await events_socket(scope, receive, send)
     elif scope["type"] == "lifespan":

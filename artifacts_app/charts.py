@@ -305,3 +305,35 @@ def trend_chart(key: str, spec: str, *, recent=None, total: int | None = None) -
     chart.ticks = [Tick(y=y_of(t), label=fmt(t)) for t in ticks]
     chart.polyline = " ".join(f"{p.x},{p.y}" for p in chart.points)
     return chart
+
+
+DEFAULT_TABLE_CHART_ROWS = 10_000  # larger tables are charted only when asked for
+
+
+def trend_context(key: str, spec: str | None, *, recent=None, latest=None, total=None) -> dict:
+    """Context of the trend partial: the chart of `spec` (or of the first series available)."""
+    recent = recent_versions(key) if recent is None else recent
+    if latest is None and recent and recent[0].type == models.TABLE:
+        latest = type(recent[0]).objects.get(pk=recent[0].pk)
+    available = available_series(recent, latest)
+    chart = error = None
+    if spec:
+        try:
+            chart = trend_chart(key, spec, recent=recent, total=total)
+        except ValueError as exc:
+            error = str(exc)
+        else:
+            if spec not in {s.spec for s in available}:
+                available.append(Series(spec, chart.label))
+    elif available:
+        default = available[0].spec
+        big_table = (
+            latest is not None
+            and latest.type == models.TABLE
+            and not default.startswith(("progress", "meta:"))
+        )
+        if big_table:
+            big_table = len(rendering.normalised_table(latest)[1]) > DEFAULT_TABLE_CHART_ROWS
+        if not big_table:
+            chart = trend_chart(key, default, recent=recent, total=total)
+    return {"key": key, "chart": chart, "series": available, "error": error}

@@ -88,8 +88,8 @@ class Artifact(models.Model):
     type = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001 - null is meaningful (Prefect)
     description = models.TextField(null=True, blank=True)  # noqa: DJ001 - null is meaningful (Prefect)
     data = models.JSONField(null=True, blank=True)
-    # Kept by the database on every write (however it is made: services, the API's fast lane,
-    # bulk loads), so pages can tell a big `data` without reading it.
+    # Kept by the database on every write (services or bulk loads), so pages can tell a big
+    # `data` without reading it.
     data_bytes = models.GeneratedField(
         expression=DataSize("data"), output_field=models.IntegerField(), db_persist=True
     )

@@ -183,8 +183,6 @@ CONTENT_SECURITY_POLICY = {
 # --- Artifacts ----------------------------------------------------------------------------
 # Reads (API and pages) open to anyone unless false; writes always need a token or staff login.
 ARTIFACTS_PUBLIC_READ = env_bool("ARTIFACTS_PUBLIC_READ", True)
-# The API's fast lane (artifacts_app/api/fast.py); off: Django answers every API call.
-ARTIFACTS_FAST_API = env_bool("ARTIFACTS_FAST_API", True)
 # Largest accepted request body, in bytes (answered with 413 above it).
 ARTIFACTS_MAX_BODY_BYTES = env_int("ARTIFACTS_MAX_BODY_BYTES", 5 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = ARTIFACTS_MAX_BODY_BYTES

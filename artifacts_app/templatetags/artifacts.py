@@ -1,9 +1,9 @@
-"""Template helpers: render an artifact by kind, markdown through the sanitiser, query strings."""
+"""Template helpers: render an artifact by kind, the HTML sandbox, markdown through the sanitiser, query strings."""
 
 from django import template
 from django.utils.safestring import mark_safe
 
-from artifacts_app import rendering
+from artifacts_app import rendering, sandbox
 
 register = template.Library()
 
@@ -12,6 +12,12 @@ register = template.Library()
 def markdown(text):
     """User markdown -> sanitised HTML (rendering.markdown_to_html is the only sanitiser)."""
     return mark_safe(rendering.markdown_to_html(text))  # noqa: S308 - bleach-sanitised above
+
+
+@register.simple_tag
+def html_sandbox():
+    """The sandbox attribute of HTML artifacts' iframes (artifacts_app.sandbox)."""
+    return sandbox.SANDBOX
 
 
 @register.filter

@@ -1,7 +1,7 @@
 from django.urls import path
 from django.views.generic import RedirectView
 
-from . import extra_views, views
+from . import embeds, versions, views
 
 app_name = "artifacts"
 
@@ -16,8 +16,8 @@ urlpatterns = [
     path("artifacts/artifact/<str:pk>/table/", views.table_partial, name="table"),
     path("artifacts/artifact/<str:pk>/download.<str:fmt>", views.download, name="download"),
     path("runs/flow-run/<str:flow_run_id>/", views.run_detail, name="run"),
-    path("artifacts/key/<str:key>/diff/", extra_views.key_diff, name="diff"),
-    path("artifacts/key/<str:key>/trend/", extra_views.key_trend, name="trend"),
-    path("artifacts/key/<str:key>/embed/", extra_views.key_embed, name="embed"),
-    path("artifacts/artifact/<str:pk>/html/", extra_views.html_document, name="html"),
+    path("artifacts/key/<str:key>/diff/", versions.key_diff, name="diff"),
+    path("artifacts/key/<str:key>/trend/", versions.key_trend, name="trend"),
+    path("artifacts/key/<str:key>/embed/", embeds.key_embed, name="embed"),
+    path("artifacts/artifact/<str:pk>/html/", embeds.html_document, name="html"),
 ]

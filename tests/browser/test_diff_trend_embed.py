@@ -1,4 +1,4 @@
-"""The beyond features in Chromium: a hostile HTML artifact stays in its sandbox; diff, trend,
+"""Diffs, trends, embeds and HTML artifacts in Chromium: a hostile HTML artifact stays in its sandbox; diff, trend,
 embed and HTML pages on seed_demo data (screenshots in test-artifacts/screenshots/)."""
 
 import json
@@ -128,7 +128,7 @@ def test_diff_trend_embed_html_pages_on_demo_data(browser_page, phone_page):  # 
     page.goto(f"{origin}/artifacts/key/warehouse-inventory/")
     chart = page.locator("svg.trend-chart")
     assert chart.locator("a.trend-point").count() == 4
-    browser_page.screenshot("beyond-key-trend")
+    browser_page.screenshot("key-trend")
     # Pick another series: htmx swaps the chart in place (no page load).
     page.select_option("#trend-series", "max:units")
     expect(page.locator("#trend-title")).to_have_text(re.compile("^Max of column"), timeout=5000)
@@ -151,26 +151,26 @@ def test_diff_trend_embed_html_pages_on_demo_data(browser_page, phone_page):  # 
     assert page.locator("tr.row-added").count() == 1
     assert page.locator("tr.row-removed").count() == 1
     assert page.locator("td.cell-changed").count() == 3
-    browser_page.screenshot("beyond-diff-table")
+    browser_page.screenshot("diff-table")
     phone_page.page.goto(page.url)
-    phone_page.screenshot("beyond-diff-table-phone")
+    phone_page.screenshot("diff-table-phone")
     reports = list(Artifact.objects.for_key("data-quality-report"))
     page.goto(
         f"{origin}/artifacts/key/data-quality-report/diff/?a={reports[1].pk}&b={reports[0].pk}"
     )
     assert page.locator("td.new ins").count() >= 2
-    browser_page.screenshot("beyond-diff-text")
+    browser_page.screenshot("diff-text")
     page.goto(f"{origin}/artifacts/key/weekly-report-html/")
     frame = page.frame_locator("iframe.html-frame")
     frame.locator("#more").click()
     assert frame.locator("#clicks").inner_text() == "1"  # its own scripts work
-    browser_page.screenshot("beyond-html")
+    browser_page.screenshot("html")
     page.goto(f"{origin}/artifacts/key/model-loss/embed/")
     assert page.locator(".topbar").count() == 0
     assert page.locator("table.data").count() == 1
-    browser_page.screenshot("beyond-embed")
+    browser_page.screenshot("embed")
     phone_page.page.goto(f"{origin}/artifacts/key/model-loss/")
-    phone_page.screenshot("beyond-key-trend-phone")
+    phone_page.screenshot("key-trend-phone")
 
 
 @pytest.mark.parametrize("bypass_csp", [False, True], ids=["csp-on", "sandbox-only"])
