@@ -116,6 +116,21 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
 else:
     DATABASES["default"]["TEST"] = {"NAME": f"test_artifacts{_TEST_DB_SUFFIX.replace('-', '_')}"}
 
+# Throttle counters and the admin login lockout live in Django's cache. With REDIS_URL (e.g.
+# redis://127.0.0.1:6379/0) that is Django's built-in Redis cache, shared by every worker and
+# machine; without it, the local-memory cache: limits are then counted per server process.
+REDIS_URL = os.environ.get("REDIS_URL", "").strip()
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # Several deployments (or test runs) can share one Redis database.
+            "KEY_PREFIX": os.environ.get("DJANGO_CACHE_KEY_PREFIX", "artifacts"),
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

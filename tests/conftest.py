@@ -96,10 +96,10 @@ def wait_for(url: str, seconds: float = 30) -> None:
     raise RuntimeError(f"{url} did not answer within {seconds} s")
 
 
-def start_uvicorn(db_url: str) -> tuple[subprocess.Popen, str]:
+def start_uvicorn(db_url: str, extra_env: dict | None = None) -> tuple[subprocess.Popen, str]:
     """Our ASGI app in a real uvicorn process on a free 127.0.0.1 port; (process, base URL)."""
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": db_url, "DJANGO_SECURE_COOKIES": "0"}
+    env = {**os.environ, "DATABASE_URL": db_url, "DJANGO_SECURE_COOKIES": "0", **(extra_env or {})}
     command = [sys.executable, "-m", "uvicorn", "artifacts_app.asgi:application"]
     command += ["--host", "127.0.0.1", "--port", str(port), "--no-access-log"]
     process = subprocess.Popen(
@@ -150,3 +150,29 @@ def _close_stray_postgres_sessions(django_db_setup, django_db_blocker):
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
             " WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
+
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture
+def redis_env():
+    """Settings for server processes that share Redis (REDIS_URL), under a key prefix of this
+    test's own, so runs that share the Redis server never see each other's counters. Skips when
+    Redis does not answer, unless REQUIRE_REDIS is set (CI): then it fails."""
+    import uuid
+
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        if os.environ.get("REQUIRE_REDIS"):
+            pytest.fail(f"REQUIRE_REDIS is set but Redis does not answer at {REDIS_URL}: {exc}")
+        pytest.skip(f"Redis does not answer at {REDIS_URL}")
+    prefix = f"test{os.environ.get('ARTIFACTS_TEST_DB_SUFFIX', '')}-{uuid.uuid4().hex}"
+    yield {"REDIS_URL": REDIS_URL, "DJANGO_CACHE_KEY_PREFIX": prefix}
+    for key in client.scan_iter(match=f"{prefix}:*", count=1000):
+        client.delete(key)
+    client.close()
