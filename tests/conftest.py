@@ -136,6 +136,19 @@ def server_process(transactional_db):
         connections.close_all()
 
 
+@pytest.fixture(scope="module")
+def module_server(django_db_setup, django_db_blocker):
+    """One server process for a whole test module (start-up costs seconds); its tests still
+    use `transactional_db` for their data. Yields the base URL."""
+    with django_db_blocker.unblock():
+        url = database_url()
+    process, base = start_uvicorn(url)
+    try:
+        yield base
+    finally:
+        stop_process(process)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _close_stray_postgres_sessions(django_db_setup, django_db_blocker):
     """Live-server threads and server processes can leave sessions on the PostgreSQL test
