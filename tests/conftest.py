@@ -114,6 +114,34 @@ def start_uvicorn(db_url: str, extra_env: dict | None = None) -> tuple[subproces
     return process, base
 
 
+DEPLOY_COMMAND = [  # the README's deploy command, without its bind address
+    "gunicorn", "artifacts_app.asgi:application", "-k", "uvicorn_worker.UvicornWorker", "-w", "2",
+]  # fmt: skip
+
+
+def start_deployed(db_url: str, extra_env: dict | None = None) -> tuple[subprocess.Popen, str]:
+    """The README's deploy command (gunicorn, 2 uvicorn workers) on a free loopback port, in its
+    own process group; (process, base URL). Stop it with stop_process()."""
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": db_url, "DJANGO_SECURE_COOKIES": "0", **(extra_env or {})}
+    command = [sys.executable, "-m", *DEPLOY_COMMAND, "-b", f"127.0.0.1:{port}"]
+    process = subprocess.Popen(
+        command,
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(f"{base}/api/health", seconds=60)
+    except RuntimeError:
+        stop_process(process)
+        raise
+    return process, base
+
+
 def stop_process(process: subprocess.Popen) -> None:
     process.terminate()
     try:
