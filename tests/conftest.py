@@ -107,7 +107,7 @@ def start_uvicorn(db_url: str, extra_env: dict | None = None) -> tuple[subproces
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_for(f"{base}/api/health")
+        wait_for(f"{base}/api/health", seconds=120)  # a busy 2-core machine starts slowly
     except RuntimeError:
         process.kill()
         raise
@@ -135,7 +135,7 @@ def start_deployed(db_url: str, extra_env: dict | None = None) -> tuple[subproce
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_for(f"{base}/api/health", seconds=60)
+        wait_for(f"{base}/api/health", seconds=120)
     except RuntimeError:
         stop_process(process)
         raise
