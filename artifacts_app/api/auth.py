@@ -12,6 +12,18 @@ from rest_framework import authentication, exceptions, permissions
 from artifacts_app.models import ApiToken, hash_token
 
 LAST_USED_EVERY = dt.timedelta(minutes=1)
+# What authentication, permissions and throttles read of a token and its user (is_active is in
+# the filter; anything else loads on first use).
+TOKEN_FIELDS = (
+    "id",
+    "digest",
+    "last_used",
+    "user__id",
+    "user__username",
+    "user__is_active",
+    "user__is_staff",
+    "user__is_superuser",
+)
 
 
 class BearerTokenAuthentication(authentication.BaseAuthentication):
@@ -40,7 +52,16 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
 
     def authenticate_token(self, raw: str):
         digest = hash_token(raw)
-        token = ApiToken.objects.active().select_related("user").filter(digest=digest).first()
+        # One indexed query on every request: only the columns a request uses (the user's
+        # password hash, names and dates stay in the database), one filter and a slice (no
+        # ORDER BY): 2.1 M instructions instead of 3.1 M for `.active().select_related()
+        # .filter().first()` (callgrind, benchmarks/README.md).
+        found = list(
+            ApiToken.objects.active_with_digest(digest)
+            .select_related("user")
+            .only(*TOKEN_FIELDS)[:1]
+        )
+        token = found[0] if found else None
         if token is None or not hmac.compare_digest(token.digest, digest):
             raise exceptions.AuthenticationFailed("Invalid or revoked token.")
         now = timezone.now()

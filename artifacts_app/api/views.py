@@ -7,11 +7,15 @@ import uuid
 import orjson
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import TextField
+from django.db.models.functions import Cast
 from django.http import HttpResponse
+from django.utils.cache import get_conditional_response
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, generics, status
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
@@ -21,8 +25,11 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from artifacts_app import services
 from artifacts_app.models import Artifact, ArtifactCollection
+from artifacts_app.security import AnonThrottle, TokenThrottle
 
 from . import filters, serializers
+from .auth import ArtifactsPermission, BearerTokenAuthentication
+from .renderers import ORJSONRenderer
 
 PREFECT_API_VERSION = "3.9.1"
 NOT_FOUND = {"detail": "Artifact not found."}
@@ -80,7 +87,41 @@ def exception_handler(exc, context):
 
 
 class BaseArtifactView(APIView):
+    """Every artifact route declares exactly the classes it uses (DRF builds one of each per
+    request): Bearer tokens, or a staff session with CSRF; JSON in, orjson out; two throttles."""
+
+    authentication_classes = [BearerTokenAuthentication, SessionAuthentication]
+    permission_classes = [ArtifactsPermission]
     parser_classes = [JSONParser]
+    renderer_classes = [ORJSONRenderer]
+    throttle_classes = [AnonThrottle, TokenThrottle]
+
+
+# Stored JSON columns read as their text and embedded in the answer as it is (orjson.Fragment):
+# no decode into Python objects and encode back, per row.
+STORED_JSON = {
+    "data": "stored_data",
+    "metadata": "stored_metadata",
+    "latest__data": "stored_latest_data",
+    "latest__metadata": "stored_latest_metadata",
+}
+
+
+def values_with_stored_json(queryset, names):
+    """`queryset.values(*names)`, with its JSON columns as text (see `passed_through`)."""
+    plain = [name for name in names if name not in STORED_JSON]
+    stored = {STORED_JSON[n]: Cast(n, TextField()) for n in names if n in STORED_JSON}
+    return queryset.values(*plain, **stored)
+
+
+def passed_through(row: dict) -> dict:
+    """A `values_with_stored_json()` row with its JSON text under the usual names, as fragments
+    that orjson writes out unchanged."""
+    for name, alias in STORED_JSON.items():
+        if alias in row:
+            text = row.pop(alias)
+            row[name] = None if text is None else orjson.Fragment(text)
+    return row
 
 
 def _body(request):
@@ -201,16 +242,23 @@ class LatestByKeyView(BaseArtifactView):
         responses={200: serializers.ArtifactSerializer, 404: serializers.ErrorSerializer}
     )
     def get(self, request, key):
-        row = (
-            ArtifactCollection.objects.filter(key=key, latest__isnull=False)
-            .values(*("latest__" + name for name in serializers.ARTIFACT_VALUES))
-            .first()
-        )
-        if row is None:
+        rows = values_with_stored_json(
+            ArtifactCollection.objects.filter(key=key, latest__isnull=False),
+            ["latest__" + name for name in serializers.ARTIFACT_VALUES],
+        )[:1]
+        if not rows:
             raise services.ArtifactNotFound(key)
-        return JSONResponse(
-            serializers.artifact_json({name.removeprefix("latest__"): v for name, v in row.items()})
-        )
+        row = passed_through(rows[0])
+        # A client that has this version as it is now gets a 304 (Django parses If-None-Match).
+        etag = f'"{row["latest__id"]}-{row["latest__updated"].timestamp():.6f}"'
+        not_modified = get_conditional_response(request, etag=etag)
+        if not_modified is None:
+            row = {name.removeprefix("latest__"): value for name, value in row.items()}
+            response = JSONResponse(serializers.artifact_json(row))
+        else:
+            response = not_modified
+        response["ETag"] = etag
+        return response
 
 
 class DeleteKeyView(BaseArtifactView):
@@ -248,9 +296,12 @@ class _ListView(_QueryView):
             if self.collection
             else (serializers.ARTIFACT_VALUES, serializers.artifact_json)
         )
-        rows = queryset.order_by(*query.order_by).values(*values)
+        rows = values_with_stored_json(queryset.order_by(*query.order_by), values)
         return JSONResponse(
-            [to_json(row) for row in rows[query.offset : query.offset + query.limit]]
+            [
+                to_json(passed_through(row))
+                for row in rows[query.offset : query.offset + query.limit]
+            ]
         )
 
 
@@ -329,6 +380,7 @@ class HealthView(APIView):
 
     permission_classes = [AllowAny]
     authentication_classes: list = []
+    renderer_classes = [ORJSONRenderer]
     throttle_classes: list = []
 
     @extend_schema(responses={200: OpenApiTypes.BOOL})
@@ -341,6 +393,7 @@ class VersionView(APIView):
 
     permission_classes = [AllowAny]
     authentication_classes: list = []
+    renderer_classes = [ORJSONRenderer]
 
     @extend_schema(responses={200: OpenApiTypes.STR})
     def get(self, request):
@@ -353,6 +406,7 @@ class CsrfTokenView(APIView):
 
     permission_classes = [AllowAny]
     authentication_classes: list = []
+    renderer_classes = [ORJSONRenderer]
 
     @extend_schema(responses={422: serializers.ErrorSerializer})
     def get(self, request):
