@@ -1,7 +1,8 @@
 """Every write: create, update, delete, progress, collection upkeep. Each call is one transaction.
 
-Concurrency: writers of one key serialise on that key's collection row (SELECT ... FOR UPDATE on
-PostgreSQL; SQLite's IMMEDIATE transactions serialise all writers). The new version's `created`
+Concurrency: writers of one key serialise on that key's collection row (on PostgreSQL a create is
+one statement whose upsert of that row locks it, other writes SELECT ... FOR UPDATE; SQLite's
+IMMEDIATE transactions serialise all writers). The new version's `created`
 is taken after the lock, so the newest version is always the one the collection points at.
 """
 
@@ -35,6 +36,7 @@ from .models import (
     ArtifactCollection,
     ArtifactQuerySet,
     hash_token,
+    uuid7,
 )
 
 UNSET: Any = object()
@@ -116,6 +118,43 @@ def _point_at(collection: ArtifactCollection, artifact: Artifact) -> None:
     collection.save(update_fields=["latest", "type", "updated"])
 
 
+def _create_in_one_statement(artifact: Artifact) -> None:
+    """PostgreSQL: insert a keyed version in one statement. Upserting the key's collection row
+    locks it (a concurrent writer of the key waits, as with SELECT ... FOR UPDATE), points it at
+    the new version and moves its `updated` to the version's `created`: now, or strictly after the
+    current latest's (Python's clock may lag another writer's). The version is inserted with that
+    time. The collection's foreign key is checked at commit (Django makes it DEFERRABLE)."""
+    collection, version = ArtifactCollection._meta, Artifact._meta
+    fields = ("id", "key", "type", "description", "data", "metadata", "flow_run_id", "task_run_id")
+    columns = ", ".join(version.get_field(name).column for name in fields)
+    values = [
+        version.get_field(name).get_db_prep_save(getattr(artifact, name), connection)
+        for name in fields
+    ]
+    sql = f"""
+        WITH key_row AS (
+            INSERT INTO {collection.db_table} (id, key, latest_id, type, created, updated)
+            VALUES (%s, %s, %s, %s, %s, %s)
+            ON CONFLICT (key) DO UPDATE SET
+                latest_id = EXCLUDED.latest_id,
+                type = EXCLUDED.type,
+                updated = GREATEST(
+                    EXCLUDED.updated, {collection.db_table}.updated + interval '1 microsecond'
+                )
+            RETURNING updated
+        )
+        INSERT INTO {version.db_table} ({columns}, created, updated, pinned)
+        SELECT {", ".join(["%s"] * len(fields))}, updated, updated, false FROM key_row
+        RETURNING created"""
+    params = [uuid7(), artifact.key, artifact.id, artifact.type, artifact.created, artifact.created]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *values])
+        (created,) = cursor.fetchone()
+    artifact.created = artifact.updated = created
+    artifact._state.adding = False
+    artifact._state.db = connection.alias
+
+
 def artifact_create(
     *,
     key: str | None = None,
@@ -129,6 +168,19 @@ def artifact_create(
     rendering.validate_key(key)
     rendering.validate_data(type, data)
     metadata = rendering.clean_metadata(metadata)
+    if key and connection.vendor == "postgresql":
+        artifact = Artifact(
+            key=key,
+            type=type,
+            data=data,
+            description=description,
+            metadata=metadata,
+            flow_run_id=flow_run_id,
+            task_run_id=task_run_id,
+            created=timezone.now(),
+        )
+        _create_in_one_statement(artifact)
+        return artifact
     with _write_transaction():
         now = timezone.now()
         collection = None
