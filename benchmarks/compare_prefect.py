@@ -66,6 +66,7 @@ def run_ours(args, out: Path, postgres: bool) -> dict:
         str(args.concurrency),
         "--out",
         str(out / "ours"),
+        "--ceiling",
     ]
     if postgres:
         cmd.append("--postgres")
@@ -83,15 +84,21 @@ def ratios(prefect_dir: Path, ours: dict, sizes: list[int]) -> dict:
             continue
         theirs = json.loads(path.read_text())["results"]
         mine = ours["sizes"].get(str(size), {}).get("api", {})
+        ceiling = ours["sizes"].get(str(size), {}).get("ceiling", {})
         for name in SCENARIOS:
             if name in theirs and name in mine:
                 t, m = theirs[name], mine[name]
+                c = ceiling.get(name)
                 table.setdefault(str(size), {})[name] = {
                     "prefect_rps": t["ok_rps"],
                     "ours_rps": m["ok_rps"],
                     "ratio": round(m["ok_rps"] / t["ok_rps"], 1) if t["ok_rps"] else None,
                     "prefect_p99_ms": t["p99_ms"],
                     "ours_p99_ms": m["p99_ms"],
+                    "ceiling_rps": c["ok_rps"] if c else None,
+                    "of_ceiling": round(m["ok_rps"] / c["ok_rps"], 2)
+                    if c and c["ok_rps"]
+                    else None,
                 }
     return table
 
@@ -100,13 +107,15 @@ def print_ratios(label: str, table: dict) -> None:
     print(f"\n== {label}: requests/s (ok) and p99, ours vs Prefect 3.9.1 (SQLite), same run")
     print(
         f"{'size':>8} {'scenario':14} {'prefect':>9} {'ours':>9} {'ratio':>7}"
-        f" {'prefect p99':>12} {'ours p99':>9}"
+        f" {'prefect p99':>12} {'ours p99':>9} {'ceiling':>9} {'of ceiling':>10}"
     )
     for size, rows in table.items():
         for name, r in rows.items():
+            share = f"{r['of_ceiling']:.0%}" if r.get("of_ceiling") else "-"
             print(
                 f"{int(size):>8,} {name:14} {r['prefect_rps']!s:>9} {r['ours_rps']!s:>9}"
                 f" {str(r['ratio']) + 'x':>7} {r['prefect_p99_ms']!s:>12} {r['ours_p99_ms']!s:>9}"
+                f" {r.get('ceiling_rps') or '-'!s:>9} {share:>10}"
             )
 
 

@@ -259,37 +259,66 @@ def dashboard_pages(load, port: int, n: int, concurrency: int) -> dict:
     return {name: time_page(load, port, path, n, concurrency) for name, path in pages.items()}
 
 
+def run_load(args, env, load_path, token, scenarios, label, json_out) -> dict:
+    """artifact_load.py against the server on args.port; its per-scenario results."""
+    log(f"load: {scenarios} x {args.requests} at c={args.concurrency}")
+    subprocess.run(
+        [
+            sys.executable,
+            str(load_path),
+            "--base-url",
+            f"http://127.0.0.1:{args.port}/api",
+            "--scenarios",
+            scenarios,
+            "-n",
+            str(args.requests),
+            "-c",
+            str(args.concurrency),
+            "--max-seconds",
+            str(args.max_seconds),
+            "--label",
+            label,
+            "--json-out",
+            str(json_out),
+        ],
+        env={**env, "ARTIFACTS_API_TOKEN": token},
+        check=True,
+        timeout=args.max_seconds * 8 + 120,
+    )
+    return json.loads(json_out.read_text())["results"]
+
+
+CEILING_SCENARIOS = "create,latest,filter,filter_id"
+
+
+def measure_ceiling(args, env, load_path, token, db_name, size, out_dir) -> dict:
+    """The bare-Django ceiling (benchmarks/ceiling/) served by the same command on the same
+    database, right after ours: requests/s for the scenarios it implements."""
+    ceiling_env = {**env, "DJANGO_SETTINGS_MODULE": "benchmarks.ceiling.settings"}
+    with server(ceiling_env, args.port, args.workers, out_dir / f"ceiling-{db_name}.log"):
+        json_out = out_dir / f"ceiling-{db_name}-{size}.json"
+        return run_load(
+            args,
+            ceiling_env,
+            load_path,
+            token,
+            CEILING_SCENARIOS,
+            f"ceiling-{db_name}-{size}",
+            json_out,
+        )
+
+
 def measure(args, env, load, load_path, token, db_name, size, sampler) -> dict:
     """The API load, then the dashboard pages, on a running server."""
     entry: dict = {}
     runs = []
     for attempt in range(args.repeat):
         json_out = Path(args.out).resolve() / f"ours-{db_name}-{size}-{attempt + 1}.json"
-        log(f"load: {args.scenarios} x {args.requests} at c={args.concurrency}")
-        subprocess.run(
-            [
-                sys.executable,
-                str(load_path),
-                "--base-url",
-                f"http://127.0.0.1:{args.port}/api",
-                "--scenarios",
-                args.scenarios,
-                "-n",
-                str(args.requests),
-                "-c",
-                str(args.concurrency),
-                "--max-seconds",
-                str(args.max_seconds),
-                "--label",
-                f"ours-{db_name}-{size}",
-                "--json-out",
-                str(json_out),
-            ],
-            env={**env, "ARTIFACTS_API_TOKEN": token},
-            check=True,
-            timeout=args.max_seconds * 8 + 120,
+        runs.append(
+            run_load(
+                args, env, load_path, token, args.scenarios, f"ours-{db_name}-{size}", json_out
+            )
         )
-        runs.append(json.loads(json_out.read_text())["results"])
     # Per scenario, the run with the median requests/s (the machine is shared and noisy).
     entry["api"] = {
         name: sorted((run[name] for run in runs), key=lambda r: r["ok_rps"] or 0)[len(runs) // 2]
@@ -367,6 +396,10 @@ def run(args) -> dict:
                         entry = measure(args, env, load, load_path, token, db_name, size, sampler)
                     finally:
                         sampler.stop.set()
+                if args.ceiling:
+                    entry["ceiling"] = measure_ceiling(
+                        args, env, load_path, token, db_name, size, out_dir
+                    )
                 entry["seed"] = seeded
                 report["sizes"][str(size)] = entry
                 print_report(report, size)
@@ -393,6 +426,10 @@ def print_report(report: dict, size: int) -> None:
             f"{name:16}{r['rps']!s:>12}{r['p50_ms']!s:>12}{r['p99_ms']!s:>12}"
             f"{'':>24}  {r['statuses']} (p50/p99 one at a time; rps at c={report['concurrency']})"
         )
+    for name, r in entry.get("ceiling", {}).items():
+        ours = entry["api"].get(name, {}).get("ok_rps")
+        share = f"ours {100 * ours / r['ok_rps']:.0f}%" if ours and r["ok_rps"] else ""
+        print(f"ceiling {name:8}{r['ok_rps']!s:>12}{r['p50_ms']!s:>12}{r['p99_ms']!s:>12}  {share}")
     print(f"worker RSS (MB) during the API load: {entry['rss_api']}")
     print(f"worker RSS (MB) during the pages: {entry.get('rss_pages')}\n", flush=True)
 
@@ -414,6 +451,11 @@ def main() -> None:
     ap.add_argument("--port", type=int, default=8150)
     ap.add_argument("--page-requests", type=int, default=50)
     ap.add_argument("--no-pages", action="store_true")
+    ap.add_argument(
+        "--ceiling",
+        action="store_true",
+        help="also load the bare-Django ceiling (benchmarks/ceiling/) after ours, per size",
+    )
     ap.add_argument("--load", default=os.environ.get("ARTIFACT_LOAD", str(DEFAULT_LOAD)))
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
     args = ap.parse_args()
