@@ -58,10 +58,20 @@ test-postgres: install
 		if [ -n "$$REQUIRE_POSTGRES" ]; then echo "REQUIRE_POSTGRES is set: failing"; exit 1; fi; \
 	fi
 
+# Both suites at once (most of a suite's time is spent waiting on servers, browsers and
+# subprocesses, not on the 2 cores); each one's output is printed whole when both are done.
 test: lint prefect-venv
-	@echo "== SQLite"
-	$(MAKE) --no-print-directory test-sqlite
-	$(MAKE) --no-print-directory test-postgres
+	@mkdir -p test-artifacts
+	@echo "== SQLite and PostgreSQL suites side by side (test-artifacts/pytest-*.log)"
+	@( $(MAKE) --no-print-directory test-sqlite > test-artifacts/pytest-sqlite.log 2>&1; \
+	   echo $$? > test-artifacts/pytest-sqlite.rc ) & \
+	 ( $(MAKE) --no-print-directory test-postgres > test-artifacts/pytest-postgres.log 2>&1; \
+	   echo $$? > test-artifacts/pytest-postgres.rc ) & \
+	 wait; \
+	 for db in sqlite postgres; do \
+	   echo "== $$db (exit $$(cat test-artifacts/pytest-$$db.rc))"; cat test-artifacts/pytest-$$db.log; \
+	 done; \
+	 test "$$(cat test-artifacts/pytest-sqlite.rc)" = 0 && test "$$(cat test-artifacts/pytest-postgres.rc)" = 0
 
 # Our server as the README deploys it, loaded with ../shared/bench/artifact_load.py (benchmarks/README.md).
 BENCH_ARGS ?=
