@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.cache import get_conditional_response, patch_cache_control
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseStopPolling
 
@@ -225,10 +226,17 @@ def progress_partial(request, pk):
         shown = None
     if shown is not None and 0 <= shown <= 100:
         value = max(value, shown)
-    context = {"artifact": artifact, "value": value}
-    response = render(request, "artifacts/partials/progress_bar.html", context)
-    if value >= 100:
-        response.status_code = HttpResponseStopPolling.status_code
+    # A poll that finds the bar as it was gets a 304 (the browser revalidates with the ETag and
+    # hands htmx the copy it has); a finished bar always answers 286, which stops the polling.
+    etag = f'"{artifact.pk}-{artifact.updated.timestamp():.6f}-{value}"'
+    response = None if value >= 100 else get_conditional_response(request, etag=etag)
+    if response is None:
+        context = {"artifact": artifact, "value": value}
+        response = render(request, "artifacts/partials/progress_bar.html", context)
+        if value >= 100:
+            response.status_code = HttpResponseStopPolling.status_code
+    response["ETag"] = etag
+    patch_cache_control(response, no_cache=True, private=True)
     return response
 
 
