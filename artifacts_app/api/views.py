@@ -98,7 +98,8 @@ class BaseArtifactView(APIView):
 
 
 # Stored JSON columns read as their text and embedded in the answer as it is (orjson.Fragment):
-# no decode into Python objects and encode back, per row.
+# no decode into Python objects and encode back, per row. For lists: the casts cost the ORM
+# ~0.9 M instructions to compile, and a 50-row filter saves more than that (callgrind).
 STORED_JSON = {
     "data": "stored_data",
     "metadata": "stored_metadata",
@@ -242,13 +243,13 @@ class LatestByKeyView(BaseArtifactView):
         responses={200: serializers.ArtifactSerializer, 404: serializers.ErrorSerializer}
     )
     def get(self, request, key):
-        rows = values_with_stored_json(
-            ArtifactCollection.objects.filter(key=key, latest__isnull=False),
-            ["latest__" + name for name in serializers.ARTIFACT_VALUES],
+        # One row: decoding its JSON costs less than compiling the casts that pass it through.
+        rows = ArtifactCollection.objects.filter(key=key, latest__isnull=False).values(
+            *("latest__" + name for name in serializers.ARTIFACT_VALUES)
         )[:1]
         if not rows:
             raise services.ArtifactNotFound(key)
-        row = passed_through(rows[0])
+        row = rows[0]
         # A client that has this version as it is now gets a 304 (Django parses If-None-Match).
         etag = f'"{row["latest__id"]}-{row["latest__updated"].timestamp():.6f}"'
         not_modified = get_conditional_response(request, etag=etag)
