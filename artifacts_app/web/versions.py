@@ -15,6 +15,7 @@ from artifacts_app import diff
 from artifacts_app.charts import trend_context
 from artifacts_app.models import Artifact, ArtifactCollection
 
+from .fragments import wants_fragment
 from .views import read_access
 
 MAX_TEXT_LINES_SHOWN = 3000
@@ -78,7 +79,7 @@ def key_trend(request, key):
     """The trend partial for htmx (series picker); without htmx, the key page at the chart."""
     get_object_or_404(ArtifactCollection, key=key, latest__isnull=False)
     spec = request.GET.get("series", "")[:300]
-    if not request.htmx:
+    if not wants_fragment(request):
         url = reverse("artifacts:key", args=[key])
         return redirect(f"{url}?{urlencode({'series': spec})}#trend" if spec else f"{url}#trend")
     context = trend_context(key, spec or None)

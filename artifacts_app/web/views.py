@@ -24,6 +24,7 @@ from artifacts_app.models import (
     attach_data_if_small,
     attach_small_data,
 )
+from artifacts_app.web.fragments import wants_fragment
 
 LIST_PAGE_SIZE = 25
 VERSIONS_PAGE_SIZE = 20
@@ -139,7 +140,7 @@ def artifact_list(request):
     }
     template = (
         "artifacts/partials/artifact_results.html"
-        if request.htmx
+        if wants_fragment(request)
         else "artifacts/artifact_list.html"
     )
     return render(request, template, context)
@@ -154,7 +155,7 @@ def key_detail(request, key):
     paginator = Paginator(Artifact.objects.for_key(key), VERSIONS_PAGE_SIZE)
     versions = paginator.get_page(request.GET.get("page"))
     context = {"collection": collection, "latest": collection.latest, "versions": versions}
-    if request.htmx and request.GET.get("page"):
+    if wants_fragment(request) and request.GET.get("page"):
         return render(request, "artifacts/partials/timeline.html", context)
     return render(request, "artifacts/key_detail.html", context)
 

@@ -22,6 +22,13 @@
       copied(button, document.execCommand("copy") ? "Copied" : "Press Ctrl+C");
     }
   });
+  // htmx puts searches, filters and table state in the address bar: the permalink follows it.
+  function follow() {
+    var input = document.getElementById("permalink-url");
+    if (input) input.value = location.href;
+  }
+  document.addEventListener("htmx:pushedIntoHistory", follow);
+  document.addEventListener("htmx:replacedInHistory", follow);
   document.addEventListener("focusin", function (event) {
     if (event.target.id === "permalink-url") event.target.select();
   });
