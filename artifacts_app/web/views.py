@@ -8,6 +8,7 @@ import uuid
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpResponse, JsonResponse
@@ -80,7 +81,7 @@ def staff_required(view):
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path(), reverse("admin:login"))
         if not request.user.is_staff:
-            return HttpResponse("Only staff can delete artifacts.", status=403)
+            raise PermissionDenied("Only staff can delete artifacts.")
         return view(request, *args, **kwargs)
 
     return wrapper
