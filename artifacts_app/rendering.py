@@ -430,18 +430,48 @@ def _sort_key(cell: str):
         return (1 if cell else 2, 0.0, cell.lower())
 
 
-def table_page(
-    artifact, *, page=1, sort=None, descending=False, query="", page_size=TABLE_PAGE_SIZE
-) -> TablePage:
+_FILTER_TERM_RE = re.compile(r'"([^"]+)"|(\S+)')
+
+
+def filter_terms(query: str) -> list[str]:
+    """The words of a row filter, lowercased; "quoted phrases" stay whole."""
+    terms = (phrase or word for phrase, word in _FILTER_TERM_RE.findall(query or ""))
+    return [" ".join(term.lower().split()) for term in terms if term.strip()]
+
+
+def filter_rows(rows: list[list[str]], query: str) -> list[list[str]]:
+    """The rows in which every word of `query` appears, each in any cell, in any order and case
+    ("refunded north" keeps a row with "Refunded" in one cell and "north" in another)."""
+    terms = filter_terms(query)
+    if not terms:
+        return rows
+    # One string per row; the separator is whitespace to split(), so no term can span two cells.
+    kept = []
+    for row in rows:
+        text = "\x1f".join(row).lower()
+        if all(term in text for term in terms):
+            kept.append(row)
+    return kept
+
+
+def table_rows(artifact, *, sort=None, descending=False, query="") -> tuple[list, list, int | None]:
+    """(columns, rows, sort) of a table artifact after the row filter and the sort (a column
+    index, None or out of range for the table's own order): what the grid pages through and
+    what the downloads write."""
     columns, rows = normalised_table(artifact)
-    total = len(rows)
-    if query:
-        needle = query.lower()
-        rows = [row for row in rows if any(needle in cell.lower() for cell in row)]
+    rows = filter_rows(rows, query)
     if sort is not None and 0 <= sort < len(columns):
         rows = sorted(rows, key=lambda row: _sort_key(row[sort]), reverse=descending)
     else:
         sort = None
+    return columns, rows, sort
+
+
+def table_page(
+    artifact, *, page=1, sort=None, descending=False, query="", page_size=TABLE_PAGE_SIZE
+) -> TablePage:
+    total = len(normalised_table(artifact)[1])
+    columns, rows, sort = table_rows(artifact, sort=sort, descending=descending, query=query)
     pages = max(1, math.ceil(len(rows) / page_size))
     page = min(max(1, page), pages)
     start = (page - 1) * page_size
@@ -458,11 +488,12 @@ def table_page(
     )
 
 
-def table_csv(artifact) -> str:
+def table_csv(artifact, **view) -> str:
+    """The table as CSV; `view` (sort, descending, query) as in table_rows()."""
     import csv
     import io
 
-    columns, rows = normalised_table(artifact)
+    columns, rows, _ = table_rows(artifact, **view)
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(columns)
@@ -470,9 +501,18 @@ def table_csv(artifact) -> str:
     return out.getvalue()
 
 
-def table_records(artifact) -> list[dict]:
+def table_records(artifact, **view) -> list[dict]:
+    """The table as a list of records with the values as sent; with a `view` (sort, descending,
+    query as in table_rows()), only the rows it keeps, in its order."""
     columns, rows = table_columns_rows(artifact.data)
-    return [dict(zip(columns, row, strict=False)) for row in rows]
+    records = [dict(zip(columns, row, strict=False)) for row in rows]
+    if not any(view.values()):
+        return records
+    # Filter and sort on the text cells (as the grid shows them), then keep the sent values.
+    _, shown = normalised_table(artifact)
+    order = {id(row): index for index, row in enumerate(shown)}
+    _, kept, _ = table_rows(artifact, **view)
+    return [records[order[id(row)]] for row in kept]
 
 
 def preview_text(artifact, limit: int = 160) -> str:

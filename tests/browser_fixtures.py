@@ -62,7 +62,9 @@ class PageProbe:
 
     def screenshot(self, name: str):
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        self.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+        # caret="initial": hiding the caret injects a <style>, which the pages' CSP refuses
+        # (a console error) when an input has focus.
+        self.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True, caret="initial")
 
 
 def _probe(chromium, live_server, width):

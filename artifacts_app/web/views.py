@@ -25,6 +25,7 @@ from artifacts_app.models import (
     attach_data_if_small,
     attach_small_data,
 )
+from artifacts_app.web import tables
 from artifacts_app.web.fragments import wants_fragment
 
 LIST_PAGE_SIZE = 25
@@ -237,37 +238,47 @@ def progress_partial(request, pk):
 @require_GET
 @read_access
 def table_partial(request, pk):
-    """One page of a table artifact: sort by a column, filter rows, page (htmx)."""
+    """One page of a table artifact (sort, filter, page: web/tables.py), for htmx. The answer
+    names the page URL of the new state: pushed for sort and paging, replaced while typing a
+    filter, so the address bar always reproduces the table."""
     artifact = _artifact_for_page(pk)
     if rendering.artifact_kind(artifact) != "table":
         raise Http404("Not a table artifact.")
-    sort = request.GET.get("sort")
-    table = rendering.table_page(
-        artifact,
-        page=_int(request.GET.get("page")),
-        sort=int(sort) if sort and sort.isdigit() else None,
-        descending=request.GET.get("dir") == "desc",
-        query=request.GET.get("q", "")[:200],
-    )
-    return render(
-        request,
-        "artifacts/partials/table_grid.html",
-        {"artifact": artifact, "table": table, "preview": False},
-    )
+    state = tables.TableState.from_query(request.GET)
+    table = tables.page_rows(artifact, state)
+    page_path, page_query = tables.page_of_request(request, artifact)
+    links = tables.table_links(artifact, table, state, page_path, page_query)
+    context = {"artifact": artifact, "table": table, "links": links, "preview": False}
+    response = render(request, "artifacts/partials/table_grid.html", context)
+    if wants_fragment(request):
+        typing = request.htmx.trigger == f"table-form-{artifact.pk}"
+        response["HX-Replace-Url" if typing else "HX-Push-Url"] = links.page_url(page=table.page)
+    return response
 
 
 @require_GET
 @read_access
 def download(request, pk, fmt):
+    """The data of an artifact; a table's CSV and JSON hold the rows of the page's filter, in its
+    sort (?sort=&dir=&filter= as on the page), every row when there is none."""
     artifact = get_object_or_404(Artifact, pk=_uuid_or_404(pk))
     kind = rendering.artifact_kind(artifact)
     name = artifact.key or str(artifact.pk)
+    view = {}
+    if kind == "table":
+        state = tables.TableState.from_query(request.GET)
+        columns = rendering.normalised_table(artifact)[0]
+        view = {
+            "sort": columns.index(state.sort) if state.sort in columns else None,
+            "descending": state.descending,
+            "query": state.filter,
+        }
     if fmt == "csv" and kind == "table":
         response = HttpResponse(
-            rendering.table_csv(artifact), content_type="text/csv; charset=utf-8"
+            rendering.table_csv(artifact, **view), content_type="text/csv; charset=utf-8"
         )
     elif fmt == "json":
-        data = rendering.table_records(artifact) if kind == "table" else artifact.data
+        data = rendering.table_records(artifact, **view) if kind == "table" else artifact.data
         response = JsonResponse(data, safe=False, json_dumps_params={"ensure_ascii": False})
     elif fmt == "md" and kind in ("markdown", "link"):
         response = HttpResponse(artifact.data, content_type="text/markdown; charset=utf-8")

@@ -59,7 +59,7 @@ def test_a_large_tables_pages_load_its_data_once_per_process(client, django_asse
     assert head.startswith("&quot;[{\\&quot;row\\&quot;: 0, \\&quot;name\\&quot;: ")
     assertContains(response, "20,000 characters of the stored JSON; download the full data")
     with django_assert_num_queries(1):
-        response = client.get(f"/artifacts/artifact/{big.pk}/table/?page=400")
+        response = client.get(f"/artifacts/artifact/{big.pk}/table/?table_page=400")
     assertContains(response, f"<td>{json.loads(data)[9999]['name']}</td>", html=False)
 
 
