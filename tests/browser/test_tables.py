@@ -41,11 +41,12 @@ def test_table_state_lives_in_the_url(browser_page):
         == "none"
     )
 
-    headers.nth(3).locator("a").click()  # amount, ascending
-    expect(headers.nth(3)).to_have_attribute("aria-sort", "ascending")
+    amount = page.locator(f"{grid} thead th", has_text="amount")  # jsonb may reorder columns
+    amount.locator("a").click()  # ascending
+    expect(amount).to_have_attribute("aria-sort", "ascending")
     expect(page).to_have_url(re.compile(r"sort=amount&dir=asc"))
-    headers.nth(3).locator("a").click()  # descending
-    expect(headers.nth(3)).to_have_attribute("aria-sort", "descending")
+    amount.locator("a").click()  # descending
+    expect(amount).to_have_attribute("aria-sort", "descending")
     expect(page).to_have_url(re.compile(r"sort=amount&dir=desc"))
 
     # Two words, in any order, each in any cell.
@@ -70,7 +71,7 @@ def test_table_state_lives_in_the_url(browser_page):
     expect(page.locator(f"{grid} .table-count")).to_contain_text("Rows 26–50 of 50")
     assert page.locator(f"{grid} tbody tr").first.inner_text() == shown
     assert page.input_value(f"#table-filter-{table.pk}") == "refunded row-0"
-    expect(headers.nth(3)).to_have_attribute("aria-sort", "descending")
+    expect(amount).to_have_attribute("aria-sort", "descending")
     browser_page.screenshot("table-state-desktop")
 
     # Back: page 1 of the same filter, a whole page.
