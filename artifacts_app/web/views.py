@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import functools
 import uuid
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -156,10 +157,56 @@ def key_detail(request, key):
     )
     paginator = Paginator(Artifact.objects.for_key(key), VERSIONS_PAGE_SIZE)
     versions = paginator.get_page(request.GET.get("page"))
-    context = {"collection": collection, "latest": collection.latest, "versions": versions}
+    # v1 is the oldest version, as in the compare form and the trend chart.
+    first = paginator.count - versions.start_index() + 1
+    numbered = [(first - i, version) for i, version in enumerate(versions)]
+    context = {
+        "collection": collection,
+        "latest": collection.latest,
+        "versions": versions,
+        "numbered": numbered,
+        "watch_delay": NEW_VERSION_WAITS[0],
+    }
     if wants_fragment(request) and request.GET.get("page"):
         return render(request, "artifacts/partials/timeline.html", context)
     return render(request, "artifacts/key_detail.html", context)
+
+
+NEW_VERSION_WAITS = (5, 10, 20, 40, 60)  # seconds between checks: backs off, then every minute
+
+
+@require_GET
+@read_access
+def new_version_partial(request, key):
+    """Has a version newer than ?since= arrived? Polled by the key page (partials/new_version):
+    no: the watcher again, checking later each time (5 s up to a minute); yes: a notice linking
+    to it, and htmx's stop-polling status (the notice has no trigger either)."""
+    collection = get_object_or_404(ArtifactCollection, key=key)
+    since = request.GET.get("since", "")
+    try:
+        wait = int(request.GET.get("wait", NEW_VERSION_WAITS[0]))
+    except ValueError:
+        wait = NEW_VERSION_WAITS[0]
+    context = {"collection": collection, "since": since}
+    if collection.latest_id is None or str(collection.latest_id) == since:
+        later = [w for w in NEW_VERSION_WAITS if w > wait]
+        context["watch_delay"] = later[0] if later else NEW_VERSION_WAITS[-1]
+        return render(request, "artifacts/partials/new_version.html", context)
+    newest = Artifact.objects.filter(pk=collection.latest_id).only("id", "created").first()
+    context["newest"] = newest
+    context["arrived"] = Artifact.objects.filter(key=key, created__gt=_created_of(since)).count()
+    response = render(request, "artifacts/partials/new_version.html", context)
+    response.status_code = HttpResponseStopPolling.status_code
+    return response
+
+
+def _created_of(pk) -> object:
+    """When the version `pk` was created (the epoch if it is gone or not an id)."""
+    try:
+        found = Artifact.objects.filter(pk=uuid.UUID(str(pk))).values_list("created", flat=True)
+    except ValueError:
+        found = None
+    return (found.first() if found is not None else None) or datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _neighbour(queryset, artifact, *, after: bool):
@@ -171,6 +218,13 @@ def _neighbour(queryset, artifact, *, after: bool):
         step = Q(created__lt=artifact.created) | Q(created=artifact.created, id__lt=artifact.id)
         order = ("-created", "-id")
     return queryset.filter(step).order_by(*order).only("id", "key", "created").first()
+
+
+def _version_number(versions, artifact) -> dict:
+    """{"number": n, "total": t}: `artifact` is version n of t of its key (v1 the oldest), as
+    the history and the compare form count them. One query."""
+    up_to = Q(created__lt=artifact.created) | Q(created=artifact.created, id__lte=artifact.id)
+    return versions.aggregate(number=Count("id", filter=up_to), total=Count("id"))
 
 
 def _artifact_for_page(pk) -> Artifact:
@@ -189,6 +243,7 @@ def artifact_detail(request, pk):
         context["newer"] = _neighbour(versions, artifact, after=True)
         context["older"] = _neighbour(versions, artifact, after=False)
         context["is_latest"] = context["newer"] is None
+        context.update(_version_number(versions, artifact))
     if artifact.flow_run_id:
         in_run = Artifact.objects.filter(flow_run_id=artifact.flow_run_id)
         context["run_next"] = _neighbour(in_run, artifact, after=True)

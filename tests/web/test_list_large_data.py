@@ -48,11 +48,12 @@ def test_a_large_tables_pages_load_its_data_once_per_process(client, django_asse
     """The artifact page and its htmx table pages do not decode a big `data` on every request:
     the parsed table and the raw view's head (cut in SQL) are cached per version."""
     big, data = _big_table()
-    # cold: the artifact, 2 neighbours, its data (parsed once), the raw view's head (cut once)
-    with django_assert_num_queries(5):
+    # cold: the artifact, 2 neighbours, its version number, its data (parsed once), the raw
+    # view's head (cut once)
+    with django_assert_num_queries(6):
         response = client.get(f"/artifacts/artifact/{big.pk}/")
     assertContains(response, "Rows 1–25 of 10,000")
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):
         response = client.get(f"/artifacts/artifact/{big.pk}/")
     assertContains(response, "Rows 1–25 of 10,000")
     head = response.content.decode().split('<pre class="json"><code>', 1)[1]
