@@ -3,7 +3,6 @@ from django.utils.html import format_html
 from django.utils.text import Truncator
 
 from . import services
-from .api.auth import forget_tokens
 from .models import ApiToken, Artifact, ArtifactCollection
 
 
@@ -131,8 +130,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     @admin.action(description="Revoke selected tokens")
     def revoke(self, request, queryset):
-        count = queryset.update(revoked=True)
-        forget_tokens()
+        count = services.token_revoke(token_ids=queryset.values_list("pk", flat=True))
         self.message_user(request, f"Revoked {count} token(s).")
 
     def save_model(self, request, obj, form, change):
@@ -148,4 +146,3 @@ class ApiTokenAdmin(admin.ModelAdmin):
             )
         else:
             super().save_model(request, obj, form, change)
-            forget_tokens()

@@ -3,7 +3,7 @@
 Throttles count requests in fixed windows with one cache increment per request (DRF's built-in
 throttles keep a list of every timestamp in the window, which is O(rate) per request and too slow
 at the rates a pipeline posts). Counters live in Django's cache: per process with the default
-local-memory cache, shared across processes when CACHES points at Redis."""
+local-memory cache, shared by every process and machine with REDIS_URL (Django's Redis cache)."""
 
 from __future__ import annotations
 
@@ -47,14 +47,10 @@ def _hit(key: str, limit: int, period: int) -> float | None:
     now = time.time()
     window = int(now // period)
     cache_key = f"throttle:{key}:{window}"
-    if cache.add(cache_key, 1, period + 1):
-        count = 1
-    else:
-        try:
-            count = cache.incr(cache_key)
-        except ValueError:  # expired between add and incr
-            cache.set(cache_key, 1, period + 1)
-            count = 1
+    try:
+        count = cache.incr(cache_key)  # atomic in Redis and in the local-memory cache
+    except ValueError:  # the window's first request (or its key expired)
+        count = 1 if cache.add(cache_key, 1, period + 1) else cache.incr(cache_key)
     if count > limit:
         return max(1.0, (window + 1) * period - now)
     return None

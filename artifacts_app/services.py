@@ -246,6 +246,12 @@ def token_create(*, user, name: str = "") -> tuple[ApiToken, str]:
     return token, raw
 
 
+def token_revoke(*, token_ids) -> int:
+    """Revoke tokens; each is refused from the next request on, in every server process (tokens
+    are looked up on every request). Returns how many were revoked."""
+    return ApiToken.objects.filter(pk__in=list(token_ids), revoked=False).update(revoked=True)
+
+
 # --------------------------------------------------------------------------- retention --
 
 

@@ -116,6 +116,28 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / f".test-db{_TEST_DB_SUFFIX}.sqlite3")}
 else:
     DATABASES["default"]["TEST"] = {"NAME": f"test_artifacts{_TEST_DB_SUFFIX.replace('-', '_')}"}
+    # No single statement runs longer than this (seconds, 0 = no limit), waits for a lock
+    # included: a stuck query ends with an error (503 to the client) instead of holding a
+    # server thread and a connection. Maintenance commands can raise it for their own run.
+    _statement_timeout_ms = int(float(os.environ.get("DJANGO_DB_STATEMENT_TIMEOUT") or 30) * 1000)
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+        f"-c statement_timeout={_statement_timeout_ms}"
+    )
+
+# Throttle counters and the admin login lockout live in Django's cache. With REDIS_URL (e.g.
+# redis://127.0.0.1:6379/0) that is Django's built-in Redis cache, shared by every worker and
+# machine; without it, the local-memory cache: limits are then counted per server process.
+REDIS_URL = os.environ.get("REDIS_URL", "").strip()
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # Several deployments (or test runs) can share one Redis database.
+            "KEY_PREFIX": os.environ.get("DJANGO_CACHE_KEY_PREFIX", "artifacts"),
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -32,7 +32,12 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_LOAD = ROOT.parent / "shared" / "bench" / "artifact_load.py"
+# ../shared/bench beside the checkout (or beside a worktree's parent folder).
+SHARED_BENCH = next(
+    (p / "shared" / "bench" for p in ROOT.parents if (p / "shared" / "bench").is_dir()),
+    ROOT.parent / "shared" / "bench",
+)
+DEFAULT_LOAD = SHARED_BENCH / "artifact_load.py"
 PG_ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 HISTORY_KEY, HISTORY_VERSIONS = "bench-history", 10_000
 TABLE_KEY, TABLE_ROWS = "bench-big-table", 100_000

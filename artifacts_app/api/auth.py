@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
-import os
-import threading
-import time
 
 from django.conf import settings
 from django.utils import timezone
@@ -15,25 +12,15 @@ from rest_framework import authentication, exceptions, permissions
 from artifacts_app.models import ApiToken, hash_token
 
 LAST_USED_EVERY = dt.timedelta(minutes=1)
-# Valid tokens are remembered per process for this long (0 turns it off), saving a query on
-# every API request; a revoked token or deactivated user is refused at most this late.
-TOKEN_CACHE_SECONDS = float(os.environ.get("ARTIFACTS_TOKEN_CACHE_SECONDS") or 5)
-_TOKEN_CACHE_MAX = 10_000
-_token_cache: dict[str, tuple[float, object, ApiToken]] = {}
-_token_cache_lock = threading.Lock()
-
-
-def forget_tokens() -> None:
-    """Drop this process's remembered tokens (after a revocation made here, e.g. in admin)."""
-    with _token_cache_lock:
-        _token_cache.clear()
 
 
 class BearerTokenAuthentication(authentication.BaseAuthentication):
     """`Authorization: Bearer <token>`, as Prefect's client sends PREFECT_API_KEY.
 
     Only the SHA-256 of a token is stored; the lookup is by digest and the final comparison is
-    constant-time. Revoked tokens and inactive users are refused."""
+    constant-time. Revoked tokens and inactive users are refused, on the very next request in
+    every process: the token is looked up on every request (one indexed query; nothing is
+    remembered between requests, so a revocation has nothing to wait for)."""
 
     keyword = "bearer"
 
@@ -53,9 +40,6 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
 
     def authenticate_token(self, raw: str):
         digest = hash_token(raw)
-        cached = _token_cache.get(digest)
-        if cached is not None and cached[0] > time.monotonic():
-            return cached[1], cached[2]
         token = ApiToken.objects.active().select_related("user").filter(digest=digest).first()
         if token is None or not hmac.compare_digest(token.digest, digest):
             raise exceptions.AuthenticationFailed("Invalid or revoked token.")
@@ -63,11 +47,6 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         if token.last_used is None or now - token.last_used > LAST_USED_EVERY:
             ApiToken.objects.filter(pk=token.pk).update(last_used=now)
             token.last_used = now
-        if TOKEN_CACHE_SECONDS > 0:
-            with _token_cache_lock:
-                if len(_token_cache) >= _TOKEN_CACHE_MAX:
-                    _token_cache.clear()
-                _token_cache[digest] = (time.monotonic() + TOKEN_CACHE_SECONDS, token.user, token)
         return token.user, token
 
     def authenticate_header(self, request):

@@ -325,8 +325,11 @@ class LatestCountView(_CountView):
 
 
 class HealthView(APIView):
+    """Liveness probe: no credentials, and never throttled (load balancers poll it)."""
+
     permission_classes = [AllowAny]
     authentication_classes: list = []
+    throttle_classes: list = []
 
     @extend_schema(responses={200: OpenApiTypes.BOOL})
     def get(self, request):

@@ -22,7 +22,7 @@ pytestmark = [
 ]
 
 
-def run_prefect(script: str, env: dict, timeout: int = 240) -> subprocess.CompletedProcess:
+def run_prefect(script: str, env: dict, timeout: int = 400) -> subprocess.CompletedProcess:
     with tempfile.TemporaryDirectory() as home:
         return subprocess.run(
             [
@@ -35,6 +35,9 @@ def run_prefect(script: str, env: dict, timeout: int = 240) -> subprocess.Comple
                 **os.environ,
                 "PREFECT_HOME": home,
                 "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+                # The flow test starts Prefect's ephemeral server: on a busy 2-core machine it
+                # needs more than the default 20 s to come up.
+                "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
                 **env,
             },
             capture_output=True,

@@ -35,18 +35,7 @@ def test_every_write_route_needs_a_valid_token(anon_client, header):
     assert Artifact.objects.count() == 1
 
 
-@pytest.fixture
-def no_token_cache(monkeypatch):
-    """Revocation is immediate with the per-process token cache off (it is bounded by
-    ARTIFACTS_TOKEN_CACHE_SECONDS otherwise)."""
-    from artifacts_app.api import auth
-
-    monkeypatch.setattr(auth, "TOKEN_CACHE_SECONDS", 0, raising=False)
-    if hasattr(auth, "_token_cache"):
-        auth._token_cache.clear()
-
-
-def test_tokens_are_stored_hashed_and_revocable(api_client, token, no_token_cache):
+def test_tokens_are_stored_hashed_and_revocable(api_client, token):
     stored = ApiToken.objects.get()
     assert stored.digest == hash_token(token)
     assert token not in {stored.digest, stored.hint, stored.name}
@@ -56,7 +45,7 @@ def test_tokens_are_stored_hashed_and_revocable(api_client, token, no_token_cach
     assert api_client.post("/api/artifacts/", {"data": 1}, format="json").status_code == 401
 
 
-def test_inactive_user_token_is_refused(api_client, user, no_token_cache):
+def test_inactive_user_token_is_refused(api_client, user):
     user.is_active = False
     user.save()
     assert api_client.post("/api/artifacts/", {"data": 1}, format="json").status_code == 401
@@ -90,7 +79,8 @@ def test_private_mode_guards_every_read(anon_client, api_client, client, setting
 
 
 def test_revoking_in_admin_takes_effect_at_once(api_client, token, client, staff_user):
-    """With the per-process token cache on (the default), an admin revocation clears it."""
+    """Tokens are looked up on every request: a revocation needs nothing cleared (the same with
+    two server processes over real HTTP: test_revocation_and_shared_limits.py)."""
     assert api_client.post("/api/artifacts/", {"data": 1}, format="json").status_code == 201
     client.force_login(staff_user)
     stored = ApiToken.objects.get(digest=hash_token(token))

@@ -1,0 +1,172 @@
+"""Odd requests sent as raw bytes to a real server process on loopback: each is answered as
+Django answers it (the server passes the request to Django's handler; nothing of ours parses
+headers, checks hosts or authenticates before it), and nothing Django refuses is written."""
+
+import json
+import socket
+
+import pytest
+from rest_framework.test import APIClient
+
+from artifacts_app import services
+from artifacts_app.models import Artifact
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def raw_request(base: str, head: list[str], body: bytes = b"") -> tuple[int, dict, bytes]:
+    """Send one request exactly as given (header lines in order, duplicates kept); return
+    (status, headers lower-cased, body)."""
+    host, port = base.removeprefix("http://").split(":")
+    lines = [*head, f"Content-Length: {len(body)}", "Connection: close", "", ""]
+    with socket.create_connection((host, int(port)), timeout=20) as sock:
+        sock.sendall("\r\n".join(lines).encode("latin-1") + body)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    raw = b"".join(chunks)
+    head_bytes, _, payload = raw.partition(b"\r\n\r\n")
+    status_line, *header_lines = head_bytes.decode("latin-1").split("\r\n")
+    headers = {}
+    for line in header_lines:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return int(status_line.split()[1]), headers, payload
+
+
+@pytest.fixture
+def writer(user):
+    _, raw = services.token_create(user=user, name="edge cases")
+    return raw
+
+
+def test_two_authorization_headers_first_invalid_are_refused(module_server, writer):
+    body = json.dumps({"key": "two-auth", "type": "markdown", "data": "x"}).encode()
+    for first, second in [
+        ("Bearer art_forged", f"Bearer {writer}"),
+        ("Bearer ", f"Bearer {writer}"),
+    ]:
+        status, headers, _ = raw_request(
+            module_server,
+            [
+                "POST /api/artifacts/ HTTP/1.1",
+                "Host: 127.0.0.1",
+                f"Authorization: {first}",
+                f"Authorization: {second}",
+                "Content-Type: application/json",
+            ],
+            body,
+        )
+        assert status == 401, status
+        assert headers["www-authenticate"].startswith("Bearer")
+    assert not Artifact.objects.filter(key="two-auth").exists()
+    # The valid header alone works: the refusal above is about the duplicate.
+    status, _, _ = raw_request(
+        module_server,
+        [
+            "POST /api/artifacts/ HTTP/1.1",
+            "Host: 127.0.0.1",
+            f"Authorization: Bearer {writer}",
+            "Content-Type: application/json",
+        ],
+        body,
+    )
+    assert status == 201
+    assert Artifact.objects.filter(key="two-auth").count() == 1
+
+
+@pytest.mark.parametrize(
+    "hosts", [("evil.example.com", "127.0.0.1"), ("127.0.0.1", "evil.example.com")]
+)
+def test_two_host_headers_one_outside_allowed_hosts_are_refused(module_server, writer, hosts):
+    body = json.dumps({"key": "two-hosts", "type": "markdown", "data": "x"}).encode()
+    status, _, _ = raw_request(
+        module_server,
+        [
+            "POST /api/artifacts/ HTTP/1.1",
+            f"Host: {hosts[0]}",
+            f"Host: {hosts[1]}",
+            f"Authorization: Bearer {writer}",
+            "Content-Type: application/json",
+        ],
+        body,
+    )
+    assert status == 400
+    assert not Artifact.objects.filter(key="two-hosts").exists()
+    status, _, _ = raw_request(
+        module_server, ["GET /api/health HTTP/1.1", "Host: evil.example.com"]
+    )
+    assert status == 400  # a single disallowed host too, as Django's ALLOWED_HOSTS check says
+
+
+@pytest.mark.parametrize("suffix", ["%0A", "%0D%0A", "%0a", "%00", "%20"])
+def test_a_path_with_a_control_suffix_writes_nothing(module_server, writer, suffix):
+    artifact = services.artifact_create(key="suffixed", type="progress", data=10.0)
+    body = json.dumps({"data": 99.0}).encode()
+    status, _, payload = raw_request(
+        module_server,
+        [
+            f"PATCH /api/artifacts/{artifact.pk}{suffix} HTTP/1.1",
+            "Host: 127.0.0.1",
+            f"Authorization: Bearer {writer}",
+            "Content-Type: application/json",
+        ],
+        body,
+    )
+    assert status == 404, (status, payload)
+    artifact.refresh_from_db()
+    assert artifact.data == 10.0
+    # and Django's own answer for that path is the same (the test client decodes it as a server
+    # does; a raw newline in a URL string would be dropped by urllib before Django saw it)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {writer}")
+    answer = client.patch(f"/api/artifacts/{artifact.pk}{suffix}", {"data": 99.0}, format="json")
+    assert answer.status_code == 404
+    artifact.refresh_from_db()
+    assert artifact.data == 10.0
+
+
+CHARSET_CASES = [
+    ("application/json; charset=utf-8", "utf-8"),
+    ("application/json; charset=UTF-8", "utf-8"),
+    ('application/json; charset="utf-8"', "utf-8"),
+    ("application/json;charset=utf-8", "utf-8"),
+    ("application/json; charset=latin-1", "latin-1"),
+    ("application/json; charset=utf-16", "utf-16"),
+    ("application/json; charset=no-such-codec", "utf-8"),
+    ("application/json; charset=utf-8; boundary=x", "utf-8"),
+]
+
+
+@pytest.mark.parametrize(("content_type", "encoding"), CHARSET_CASES)
+def test_a_charset_parameter_is_answered_as_django_answers_it(
+    module_server, writer, content_type, encoding
+):
+    """The status over HTTP equals Django's test client's for the same bytes, and a write
+    happens exactly when Django accepts it (with the text Django decoded)."""
+    text = "caf\u00e9 \u2713" if encoding != "latin-1" else "caf\u00e9"
+    body = json.dumps(
+        {"key": "charset", "type": "markdown", "data": text}, ensure_ascii=False
+    ).encode(encoding)
+    status, _, payload = raw_request(
+        module_server,
+        [
+            "POST /api/artifacts/ HTTP/1.1",
+            "Host: 127.0.0.1",
+            f"Authorization: Bearer {writer}",
+            f"Content-Type: {content_type}",
+        ],
+        body,
+    )
+    over_http = list(Artifact.objects.filter(key="charset").values_list("data", flat=True))
+    if over_http:
+        services.artifact_delete_key(key="charset")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {writer}")
+    answer = client.generic("POST", "/api/artifacts/", body, content_type=content_type)
+    in_django = list(Artifact.objects.filter(key="charset").values_list("data", flat=True))
+    assert status == answer.status_code, (status, payload, answer.content)
+    assert over_http == in_django
+    assert (status == 201) == bool(over_http)
+    if status == 201:
+        assert over_http == [text]
