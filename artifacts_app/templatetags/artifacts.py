@@ -33,6 +33,18 @@ def preview(artifact):
 
 
 @register.filter
+def plain(text, limit=160):
+    """Markdown (a description) as a short line of plain text."""
+    return rendering.markdown_excerpt(text, int(limit)) if text else ""
+
+
+@register.filter
+def image_url(artifact):
+    """An image artifact's URL when it may be shown (http/https only), else ""."""
+    return rendering.image_url(artifact)
+
+
+@register.filter
 def pretty_json(data):
     limit = 200_000
     if isinstance(data, str) and len(data) > limit:

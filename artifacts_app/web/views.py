@@ -25,6 +25,7 @@ from artifacts_app.models import (
     ArtifactCollection,
     attach_data_if_small,
     attach_small_data,
+    attach_version_counts,
 )
 from artifacts_app.web import tables
 from artifacts_app.web.fragments import wants_fragment
@@ -132,6 +133,7 @@ def artifact_list(request):
     page = paginator.get_page(request.GET.get("page"))
     if tab == "keys":
         attach_small_data(page.object_list)
+        attach_version_counts(page.object_list)
     context = {
         "page": page,
         "tab": tab,
@@ -140,6 +142,7 @@ def artifact_list(request):
         "sort": sort,
         "types": KNOWN_TYPES,
         "live": page.number == 1 and not q,
+        "view": "list" if request.GET.get("view") == "list" else "cards",
     }
     template = (
         "artifacts/partials/artifact_results.html"
