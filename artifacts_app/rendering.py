@@ -324,14 +324,15 @@ class TablePage:
     sort: int | None
     descending: bool
     query: str
+    page_size: int = TABLE_PAGE_SIZE
 
     @property
     def first_row(self) -> int:
-        return (self.page - 1) * TABLE_PAGE_SIZE + 1 if self.matching_rows else 0
+        return (self.page - 1) * self.page_size + 1 if self.matching_rows else 0
 
     @property
     def last_row(self) -> int:
-        return min(self.page * TABLE_PAGE_SIZE, self.matching_rows)
+        return min(self.page * self.page_size, self.matching_rows)
 
 
 _table_cache: dict = {}
@@ -488,6 +489,7 @@ def table_page(
         sort=sort,
         descending=descending,
         query=query,
+        page_size=page_size,
     )
 
 

@@ -141,3 +141,15 @@ def test_the_table_scrolls_only_sideways():
     rule = re.search(r"\.table-scroll \{([^}]*)\}", css).group(1)
     assert "max-height" not in rule
     assert "overflow-x: auto" in rule
+
+
+def test_a_preview_counts_the_rows_it_shows(client):
+    import uuid
+
+    run = uuid.uuid4()
+    services.artifact_create(
+        key="t", type="table", data=[{"n": i} for i in range(40)], flow_run_id=run
+    )
+    html = client.get(f"/runs/flow-run/{run}/").content.decode()
+    assert "Rows 1–10 of 40" in html
+    assert "Open full table →" in html
