@@ -34,7 +34,7 @@ run: install
 	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) manage.py seed_demo
 	$(PY) manage.py demo_admin
-	@echo "API token (demo user): $$($(PY) manage.py create_api_token demo --name 'make run' 2>/dev/null | tail -n 1)"
+	@echo "API token (demo user, kept in .demo-token): $$($(PY) manage.py create_api_token demo --name 'make run' --keep-in .demo-token 2>/dev/null | tail -n 1)"
 	@echo "Dashboard: http://127.0.0.1:$(PORT)/   Admin: http://127.0.0.1:$(PORT)/admin/"
 	DJANGO_SECURE_COOKIES=0 $(VENV)/bin/uvicorn artifacts_app.asgi:application --host 127.0.0.1 --port $(PORT) --no-access-log
 

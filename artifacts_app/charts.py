@@ -12,7 +12,8 @@ Nothing here builds markup: the template draws the SVG from the coordinates comp
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.urls import reverse
@@ -25,7 +26,7 @@ TABLE_CELL_BUDGET = 10_000_000  # ~characters of table JSON parsed for one chart
 AGGREGATES = ("sum", "mean", "min", "max", "last", "count")
 COUNTER_NAMES = {"version", "run", "id", "step", "epoch", "iteration", "index", "attempt"}
 WIDTH, HEIGHT = 640, 240
-PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 56, 16, 16, 36
+PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 64, 24, 16, 40
 
 
 def number(value) -> float | None:
@@ -59,31 +60,52 @@ def recent_versions(key: str) -> list:
     )
 
 
+def is_counter_name(name: str) -> bool:
+    """Names of counters and ids: "version", "epoch", "step", "run_id", "Index"."""
+    lowered = name.strip().lower()
+    return lowered in COUNTER_NAMES or lowered.endswith(("_id", " id", "_index", "_number"))
+
+
+def counts_up(values: list[float | None]) -> bool:
+    """Whether `values` (oldest first) are whole numbers going up by exactly one each time:
+    a column 0, 1, 2, ... or a metadata value that counts versions. Charting them (or their
+    sum) shows a straight line that says nothing about the data."""
+    present = [v for v in values if v is not None]
+    if len(present) < 3 or any(v != int(v) for v in present):  # 1, 2 may be anything
+        return False
+    return all(b - a == 1 for a, b in zip(present, present[1:], strict=False))
+
+
 def available_series(recent, latest=None) -> list[Series]:
-    """Series with a number in `recent` (newest first, data not needed) or in the columns of
-    `latest`, when it is a table (parsed through the renderer's cache)."""
+    """Series worth charting: a number in `recent` (newest first, data not needed) or in the
+    columns of `latest`, when it is a table (parsed through the renderer's cache). Counters are
+    left out (metadata "version", a metadata value going 1, 2, 3 with the versions, columns such
+    as epoch, step or id, or 0, 1, 2, ...): they can still be charted by their spec in the URL."""
     found: dict[str, str] = {}
-    for artifact in recent:
+    metadata: dict[str, list[float | None]] = {}
+    for artifact in reversed(recent):  # oldest first
         if artifact.type == models.PROGRESS:
             found.setdefault("progress", "Progress (%)")
         for name, value in (artifact.metadata or {}).items():
-            if number(value) is not None:
-                found.setdefault(f"meta:{name}", f"Metadata “{name}”")
+            metadata.setdefault(name, []).append(number(value))
+    for name, values in metadata.items():
+        if all(v is None for v in values) or is_counter_name(name) or counts_up(values):
+            continue
+        found.setdefault(f"meta:{name}", f"Metadata “{name}”")
     if latest is not None and latest.type == models.TABLE:
         try:
             columns, rows = rendering.normalised_table(latest)
         except ValidationError:
             columns, rows = [], []
         for index, column in enumerate(columns):
-            if any(number(row[index]) is not None for row in rows[:200]):
-                for agg in ("mean", "sum", "max", "min", "last"):
-                    found.setdefault(f"{agg}:{column}", f"{agg.capitalize()} of column “{column}”")
+            values = [number(row[index]) for row in rows[:200]]
+            if all(v is None for v in values) or is_counter_name(column) or counts_up(values):
+                continue
+            for agg in ("mean", "sum", "max", "min", "last"):
+                found.setdefault(f"{agg}:{column}", f"{agg.capitalize()} of column “{column}”")
         if columns:
             found.setdefault("count:rows", "Number of rows")
-    series = [Series(spec, label) for spec, label in found.items()]
-    # Counters ("version", "run", ...) go last: the first series is the one charted by default.
-    series.sort(key=lambda s: s.spec.partition(":")[2].lower() in COUNTER_NAMES)
-    return series
+    return [Series(spec, label) for spec, label in found.items()]
 
 
 def parse_spec(spec: str) -> tuple[str, str, int | None]:
@@ -158,11 +180,22 @@ class Point:
     version: int
     when: str = ""
 
+    @property
+    def display(self) -> str:
+        return human(self.value)
+
 
 @dataclass
 class Tick:
     y: float
     label: str
+
+
+@dataclass
+class XTick:
+    x: float
+    label: str  # "v12"
+    anchor: str = "middle"  # SVG text-anchor: the first and last stay inside the plot
 
 
 @dataclass
@@ -175,6 +208,7 @@ class Chart:
     polyline: str
     versions_seen: int
     missing: int  # versions without a value for this series
+    x_ticks: list[XTick] = field(default_factory=list)
     width: int = WIDTH
     height: int = HEIGHT
     plot_left: int = PAD_LEFT
@@ -194,15 +228,54 @@ class Chart:
         low = min(p.value for p in self.points)
         high = max(p.value for p in self.points)
         return (
-            f"{len(self.points)} versions, from {fmt(first.value)} (version {first.version}) "
-            f"to {fmt(last.value)} (version {last.version}); lowest {fmt(low)}, highest {fmt(high)}."
+            f"{len(self.points)} versions, from {human(first.value)} (version {first.version}) "
+            f"to {human(last.value)} (version {last.version}); lowest {human(low)}, "
+            f"highest {human(high)}."
         )
 
 
-def fmt(value: float) -> str:
-    if value == int(value) and abs(value) < 1e15:
+def human(value: float) -> str:
+    """A number as people read it: 21,080 · 21,080.5 · 0.42 · 3.142 · 1.2M; never 2.108e+04."""
+    size = abs(value)
+    if value == int(value) and size < 1e15:
         return f"{int(value):,}"
-    return f"{value:,.4g}" if abs(value) >= 1 else f"{value:.4g}"
+    for limit, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M")):
+        if size >= limit:
+            scaled = value / limit
+            return f"{scaled:,.3g}{suffix}" if abs(scaled) < 1000 else f"{scaled:,.0f}{suffix}"
+    if size >= 1000:
+        return f"{value:,.2f}".rstrip("0").rstrip(".")
+    if size >= 1:
+        return f"{value:,.4g}"
+    return format(Decimal(f"{value:.3g}"), "f")  # 0.000012, not 1.2e-05
+
+
+def compact(value: float) -> str:
+    """Axis labels: short (22.5k, 1.2M); human() below ten thousand."""
+    if 1e4 <= abs(value) < 1e6:
+        return f"{value / 1e3:,.3g}k"
+    if abs(value) >= 1e6:
+        for limit, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M")):
+            if abs(value) >= limit:
+                scaled = value / limit
+                return f"{scaled:,.3g}{suffix}" if abs(scaled) < 1000 else f"{scaled:,.0f}{suffix}"
+    return human(value)
+
+
+MAX_X_TICKS = 6
+
+
+def _x_ticks(points: list[Point]) -> list[XTick]:
+    """Up to MAX_X_TICKS version labels, evenly spread over the points, first and last included."""
+    if not points:
+        return []
+    if len(points) == 1:
+        return [XTick(points[0].x, f"v{points[0].version}")]
+    count = min(MAX_X_TICKS, len(points))
+    indexes = sorted({round(i * (len(points) - 1) / (count - 1)) for i in range(count)})
+    ticks = [XTick(points[i].x, f"v{points[i].version}") for i in indexes]
+    ticks[0].anchor, ticks[-1].anchor = "start", "end"
+    return ticks
 
 
 def _nice_ticks(low: float, high: float, count: int = 4) -> list[float]:
@@ -296,13 +369,14 @@ def trend_chart(key: str, spec: str, *, recent=None, total: int | None = None) -
                 x=round(x, 2),
                 y=y_of(value),
                 value=value,
-                label=f"Version {number_} · {when} · {fmt(value)}",
+                label=f"Version {number_} · {when} · {human(value)}",
                 url=reverse("artifacts:detail", args=[artifact.pk]),
                 version=number_,
                 when=when,
             )
         )
-    chart.ticks = [Tick(y=y_of(t), label=fmt(t)) for t in ticks]
+    chart.ticks = [Tick(y=y_of(t), label=compact(t)) for t in ticks]
+    chart.x_ticks = _x_ticks(chart.points)
     chart.polyline = " ".join(f"{p.x},{p.y}" for p in chart.points)
     return chart
 

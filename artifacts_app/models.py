@@ -211,6 +211,21 @@ def attach_small_data(collections) -> None:
             collection.latest.data = collection.latest_small_data
 
 
+def attach_version_counts(collections) -> None:
+    """`version_count` on each collection of a page: one grouped count for the whole page (the
+    index on (key, created) answers it), not a query per card."""
+    keys = [collection.key for collection in collections]
+    counts = dict(
+        Artifact.objects.filter(key__in=keys)
+        .order_by()
+        .values_list("key")
+        .annotate(n=models.Count("id"))
+        .values_list("key", "n")
+    )
+    for collection in collections:
+        collection.version_count = counts.get(collection.key, 0)
+
+
 class ArtifactCollection(models.Model):
     """One row per key pointing at its newest version, so "latest per key" is an indexed lookup.
 

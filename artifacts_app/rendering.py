@@ -14,6 +14,8 @@ import re
 import threading
 from dataclasses import dataclass
 from functools import partial
+from html import unescape
+from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 import bleach
@@ -24,6 +26,7 @@ from bleach.linkifier import LinkifyFilter
 from django.core.exceptions import ValidationError
 from django.db.models import TextField
 from django.db.models.functions import Cast, Substr
+from django.utils.html import strip_tags
 
 from . import models
 
@@ -321,14 +324,15 @@ class TablePage:
     sort: int | None
     descending: bool
     query: str
+    page_size: int = TABLE_PAGE_SIZE
 
     @property
     def first_row(self) -> int:
-        return (self.page - 1) * TABLE_PAGE_SIZE + 1 if self.matching_rows else 0
+        return (self.page - 1) * self.page_size + 1 if self.matching_rows else 0
 
     @property
     def last_row(self) -> int:
-        return min(self.page * TABLE_PAGE_SIZE, self.matching_rows)
+        return min(self.page * self.page_size, self.matching_rows)
 
 
 _table_cache: dict = {}
@@ -430,18 +434,48 @@ def _sort_key(cell: str):
         return (1 if cell else 2, 0.0, cell.lower())
 
 
-def table_page(
-    artifact, *, page=1, sort=None, descending=False, query="", page_size=TABLE_PAGE_SIZE
-) -> TablePage:
+_FILTER_TERM_RE = re.compile(r'"([^"]+)"|(\S+)')
+
+
+def filter_terms(query: str) -> list[str]:
+    """The words of a row filter, lowercased; "quoted phrases" stay whole."""
+    terms = (phrase or word for phrase, word in _FILTER_TERM_RE.findall(query or ""))
+    return [" ".join(term.lower().split()) for term in terms if term.strip()]
+
+
+def filter_rows(rows: list[list[str]], query: str) -> list[list[str]]:
+    """The rows in which every word of `query` appears, each in any cell, in any order and case
+    ("refunded north" keeps a row with "Refunded" in one cell and "north" in another)."""
+    terms = filter_terms(query)
+    if not terms:
+        return rows
+    # One string per row; the separator is whitespace to split(), so no term can span two cells.
+    kept = []
+    for row in rows:
+        text = "\x1f".join(row).lower()
+        if all(term in text for term in terms):
+            kept.append(row)
+    return kept
+
+
+def table_rows(artifact, *, sort=None, descending=False, query="") -> tuple[list, list, int | None]:
+    """(columns, rows, sort) of a table artifact after the row filter and the sort (a column
+    index, None or out of range for the table's own order): what the grid pages through and
+    what the downloads write."""
     columns, rows = normalised_table(artifact)
-    total = len(rows)
-    if query:
-        needle = query.lower()
-        rows = [row for row in rows if any(needle in cell.lower() for cell in row)]
+    rows = filter_rows(rows, query)
     if sort is not None and 0 <= sort < len(columns):
         rows = sorted(rows, key=lambda row: _sort_key(row[sort]), reverse=descending)
     else:
         sort = None
+    return columns, rows, sort
+
+
+def table_page(
+    artifact, *, page=1, sort=None, descending=False, query="", page_size=TABLE_PAGE_SIZE
+) -> TablePage:
+    total = len(normalised_table(artifact)[1])
+    columns, rows, sort = table_rows(artifact, sort=sort, descending=descending, query=query)
     pages = max(1, math.ceil(len(rows) / page_size))
     page = min(max(1, page), pages)
     start = (page - 1) * page_size
@@ -455,14 +489,16 @@ def table_page(
         sort=sort,
         descending=descending,
         query=query,
+        page_size=page_size,
     )
 
 
-def table_csv(artifact) -> str:
+def table_csv(artifact, **view) -> str:
+    """The table as CSV; `view` (sort, descending, query) as in table_rows()."""
     import csv
     import io
 
-    columns, rows = normalised_table(artifact)
+    columns, rows, _ = table_rows(artifact, **view)
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(columns)
@@ -470,25 +506,111 @@ def table_csv(artifact) -> str:
     return out.getvalue()
 
 
-def table_records(artifact) -> list[dict]:
+def table_records(artifact, **view) -> list[dict]:
+    """The table as a list of records with the values as sent; with a `view` (sort, descending,
+    query as in table_rows()), only the rows it keeps, in its order."""
     columns, rows = table_columns_rows(artifact.data)
-    return [dict(zip(columns, row, strict=False)) for row in rows]
+    records = [dict(zip(columns, row, strict=False)) for row in rows]
+    if not any(view.values()):
+        return records
+    # Filter and sort on the text cells (as the grid shows them), then keep the sent values.
+    _, shown = normalised_table(artifact)
+    order = {id(row): index for index, row in enumerate(shown)}
+    _, kept, _ = table_rows(artifact, **view)
+    return [records[order[id(row)]] for row in kept]
+
+
+def _shorten(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+EXCERPT_SOURCE_CHARS = 20_000  # of a markdown or HTML artifact, read for its excerpt
+_SKIPPED_BLOCKS_RE = re.compile(r"<(pre|table)\b.*?</\1>", re.S)
+_BLOCK_END_RE = re.compile(r"</(h[1-6]|p|li|blockquote|dd|dt|div)>")
+
+
+def markdown_excerpt(text: str, limit: int = 160) -> str:
+    """Plain text of markdown as a reader sees it: rendered (and sanitised), code blocks and
+    tables left out, tags stripped: "Nightly data-quality report. All 11 checks ran…", never
+    "# Nightly … **11**"."""
+    html = markdown_to_html(text[:EXCERPT_SOURCE_CHARS])
+    html = _SKIPPED_BLOCKS_RE.sub(" ", html)
+    html = _BLOCK_END_RE.sub(lambda m: "\x00", html)
+    blocks = [" ".join(unescape(strip_tags(b)).split()) for b in html.split("\x00")]
+    blocks = [b for b in blocks if b]
+    # Blocks read as sentences ("Title. First paragraph"); the text's own end is kept as is.
+    sentences = [b if b[-1] in ".:;!?…" else b + "." for b in blocks[:-1]] + blocks[-1:]
+    return _shorten(" ".join(sentences), limit)
+
+
+class _TextOfHtml(HTMLParser):
+    """The visible text of an HTML document: no <style>, <script>, <head> or markup."""
+
+    HIDDEN = {"style", "script", "head", "title", "template", "noscript", "svg", "math", "button"}
+    INLINE = {"a", "abbr", "code", "em", "i", "kbd", "mark", "q", "s", "small", "sub", "sup", "u"}
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.hidden = 0
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self.HIDDEN:
+            self.hidden += 1
+        elif tag not in self.INLINE:
+            self.parts.append(" ")  # blocks (and styled boxes) do not run into each other
+
+    def handle_endtag(self, tag):
+        if tag in self.HIDDEN and self.hidden:
+            self.hidden -= 1
+        elif tag not in self.INLINE:
+            self.parts.append(" ")
+
+    def handle_data(self, data):
+        if not self.hidden:
+            self.parts.append(data)
+
+
+def html_excerpt(document: str, limit: int = 160) -> str:
+    """The visible text of an HTML artifact (never its <style> or <script> source)."""
+    parser = _TextOfHtml()
+    try:
+        parser.feed(document[:EXCERPT_SOURCE_CHARS])
+        parser.close()
+    except (AssertionError, ValueError):  # HTMLParser gives up on some broken markup
+        pass
+    return _shorten("".join(parser.parts), limit)
 
 
 def preview_text(artifact, limit: int = 160) -> str:
-    """A one-line summary for timelines and lists."""
+    """A one-line summary of what an artifact shows, for timelines and lists: content, not
+    source (rendered markdown's text, an HTML page's visible text)."""
     kind = artifact_kind(artifact)
     if kind == "table":
         columns, rows = normalised_table(artifact)
-        return f"{len(rows)} rows × {len(columns)} columns"
+        return f"{len(rows):,} rows × {len(columns)} columns"
     if kind == "progress":
         return f"{artifact.progress_value:g}%"
     if kind == "link":
         link = parse_link(artifact.data)
         return link.text if link else ""
+    if kind == "markdown":
+        return markdown_excerpt(artifact.data, limit)
+    if kind == "html":
+        return html_excerpt(artifact.data, limit) or "HTML document (no text)"
+    if kind == "image":
+        host = urlsplit(artifact.data).hostname if is_safe_url(artifact.data) else None
+        return f"Image from {host}" if host else "Image (not shown: only http and https URLs)"
     if isinstance(artifact.data, str):
         text = artifact.data
     else:
         text = json.dumps(artifact.data, ensure_ascii=False, default=str)
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return _shorten(text, limit)
+
+
+def image_url(artifact) -> str:
+    """An image artifact's URL when it may be shown (http/https), else ""."""
+    if artifact_kind(artifact) == "image" and is_safe_url(artifact.data):
+        return artifact.data
+    return ""

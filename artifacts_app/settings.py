@@ -69,6 +69,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "artifacts_app.web.fragments.FragmentCacheMiddleware",  # Vary: HX-Request (Back/Forward)
     "artifacts_app.security.LoginThrottleMiddleware",
     "artifacts_app.security.DatabaseUnavailableMiddleware",
 ]

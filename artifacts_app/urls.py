@@ -6,3 +6,5 @@ urlpatterns = [
     path("api/", include("artifacts_app.api.urls")),
     path("", include("artifacts_app.web.urls")),
 ]
+
+handler404 = "artifacts_app.web.errors.not_found"  # 400, 403, 500: Django's, with our templates

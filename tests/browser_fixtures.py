@@ -29,6 +29,11 @@ def chromium():
     """One Chromium per test module. Playwright's sync API keeps an event loop running in this
     thread while it is open, so it is closed at the end of the module (later tests must not see a
     running loop), and Django is told that the tests' own ORM calls are synchronous meanwhile."""
+    yield from launch_chromium(ARGS)
+
+
+def launch_chromium(args):
+    """Chromium with these command-line `args`, for a module-scoped `chromium` fixture."""
     if not Path(CHROMIUM).exists():
         pytest.skip(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
@@ -37,7 +42,7 @@ def chromium():
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     try:
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=args)
             yield browser
             browser.close()
     finally:
@@ -57,7 +62,9 @@ class PageProbe:
 
     def screenshot(self, name: str):
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        self.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+        # caret="initial": hiding the caret injects a <style>, which the pages' CSP refuses
+        # (a console error) when an input has focus.
+        self.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True, caret="initial")
 
 
 def _probe(chromium, live_server, width):

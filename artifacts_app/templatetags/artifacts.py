@@ -1,9 +1,11 @@
 """Template helpers: render an artifact by kind, the HTML sandbox, markdown through the sanitiser, query strings."""
 
 from django import template
+from django.http import QueryDict
 from django.utils.safestring import mark_safe
 
 from artifacts_app import rendering, sandbox
+from artifacts_app.web import tables
 
 register = template.Library()
 
@@ -31,6 +33,18 @@ def preview(artifact):
 
 
 @register.filter
+def plain(text, limit=160):
+    """Markdown (a description) as a short line of plain text."""
+    return rendering.markdown_excerpt(text, int(limit)) if text else ""
+
+
+@register.filter
+def image_url(artifact):
+    """An image artifact's URL when it may be shown (http/https only), else ""."""
+    return rendering.image_url(artifact)
+
+
+@register.filter
 def pretty_json(data):
     limit = 200_000
     if isinstance(data, str) and len(data) > limit:
@@ -44,10 +58,15 @@ def render_artifact(context, artifact, preview=False, shown=None):
     """One artifact, rendered by the partial for its kind."""
     kind_ = rendering.artifact_kind(artifact)
     extra = {}
-    if kind_ == "table":
-        extra["table"] = rendering.table_page(
-            artifact, page_size=10 if preview else rendering.TABLE_PAGE_SIZE
-        )
+    request = context.get("request")
+    if kind_ == "table" and preview:
+        extra["table"] = rendering.table_page(artifact, page_size=10)
+    elif kind_ == "table":  # sort, filter and page from the page's own URL (web/tables.py)
+        query = request.GET if request is not None else QueryDict()
+        state = tables.TableState.from_query(query)
+        extra["table"] = tables.page_rows(artifact, state)
+        path = request.path if request is not None else ""
+        extra["links"] = tables.table_links(artifact, extra["table"], state, path, query)
     elif kind_ == "link":
         extra["link"] = rendering.parse_link(artifact.data)
     elif kind_ == "markdown":
@@ -61,7 +80,7 @@ def render_artifact(context, artifact, preview=False, shown=None):
         "artifact": artifact,
         "kind": kind_,
         "preview": preview,
-        "request": context.get("request"),
+        "request": request,
         "user": context.get("user"),
         **extra,
     }

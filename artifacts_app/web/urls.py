@@ -10,6 +10,7 @@ urlpatterns = [
     path("artifacts/", views.artifact_list, name="list"),
     path("artifacts/key/<str:key>/", views.key_detail, name="key"),
     path("artifacts/key/<str:key>/delete/", views.key_delete, name="key_delete"),
+    path("artifacts/key/<str:key>/new/", views.new_version_partial, name="new_version"),
     path("artifacts/artifact/<str:pk>/", views.artifact_detail, name="detail"),
     path("artifacts/artifact/<str:pk>/delete/", views.artifact_delete, name="delete"),
     path("artifacts/artifact/<str:pk>/progress/", views.progress_partial, name="progress"),

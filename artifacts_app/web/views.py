@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import functools
 import uuid
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -24,7 +26,10 @@ from artifacts_app.models import (
     ArtifactCollection,
     attach_data_if_small,
     attach_small_data,
+    attach_version_counts,
 )
+from artifacts_app.web import tables
+from artifacts_app.web.fragments import wants_fragment
 
 LIST_PAGE_SIZE = 25
 VERSIONS_PAGE_SIZE = 20
@@ -80,7 +85,7 @@ def staff_required(view):
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path(), reverse("admin:login"))
         if not request.user.is_staff:
-            return HttpResponse("Only staff can delete artifacts.", status=403)
+            raise PermissionDenied("Only staff can delete artifacts.")
         return view(request, *args, **kwargs)
 
     return wrapper
@@ -129,6 +134,7 @@ def artifact_list(request):
     page = paginator.get_page(request.GET.get("page"))
     if tab == "keys":
         attach_small_data(page.object_list)
+        attach_version_counts(page.object_list)
     context = {
         "page": page,
         "tab": tab,
@@ -137,10 +143,11 @@ def artifact_list(request):
         "sort": sort,
         "types": KNOWN_TYPES,
         "live": page.number == 1 and not q,
+        "view": "list" if request.GET.get("view") == "list" else "cards",
     }
     template = (
         "artifacts/partials/artifact_results.html"
-        if request.htmx
+        if wants_fragment(request)
         else "artifacts/artifact_list.html"
     )
     return render(request, template, context)
@@ -154,10 +161,56 @@ def key_detail(request, key):
     )
     paginator = Paginator(Artifact.objects.for_key(key), VERSIONS_PAGE_SIZE)
     versions = paginator.get_page(request.GET.get("page"))
-    context = {"collection": collection, "latest": collection.latest, "versions": versions}
-    if request.htmx and request.GET.get("page"):
+    # v1 is the oldest version, as in the compare form and the trend chart.
+    first = paginator.count - versions.start_index() + 1
+    numbered = [(first - i, version) for i, version in enumerate(versions)]
+    context = {
+        "collection": collection,
+        "latest": collection.latest,
+        "versions": versions,
+        "numbered": numbered,
+        "watch_delay": NEW_VERSION_WAITS[0],
+    }
+    if wants_fragment(request) and request.GET.get("page"):
         return render(request, "artifacts/partials/timeline.html", context)
     return render(request, "artifacts/key_detail.html", context)
+
+
+NEW_VERSION_WAITS = (5, 10, 20, 40, 60)  # seconds between checks: backs off, then every minute
+
+
+@require_GET
+@read_access
+def new_version_partial(request, key):
+    """Has a version newer than ?since= arrived? Polled by the key page (partials/new_version):
+    no: the watcher again, checking later each time (5 s up to a minute); yes: a notice linking
+    to it, and htmx's stop-polling status (the notice has no trigger either)."""
+    collection = get_object_or_404(ArtifactCollection, key=key)
+    since = request.GET.get("since", "")
+    try:
+        wait = int(request.GET.get("wait", NEW_VERSION_WAITS[0]))
+    except ValueError:
+        wait = NEW_VERSION_WAITS[0]
+    context = {"collection": collection, "since": since}
+    if collection.latest_id is None or str(collection.latest_id) == since:
+        later = [w for w in NEW_VERSION_WAITS if w > wait]
+        context["watch_delay"] = later[0] if later else NEW_VERSION_WAITS[-1]
+        return render(request, "artifacts/partials/new_version.html", context)
+    newest = Artifact.objects.filter(pk=collection.latest_id).only("id", "created").first()
+    context["newest"] = newest
+    context["arrived"] = Artifact.objects.filter(key=key, created__gt=_created_of(since)).count()
+    response = render(request, "artifacts/partials/new_version.html", context)
+    response.status_code = HttpResponseStopPolling.status_code
+    return response
+
+
+def _created_of(pk) -> object:
+    """When the version `pk` was created (the epoch if it is gone or not an id)."""
+    try:
+        found = Artifact.objects.filter(pk=uuid.UUID(str(pk))).values_list("created", flat=True)
+    except ValueError:
+        found = None
+    return (found.first() if found is not None else None) or datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _neighbour(queryset, artifact, *, after: bool):
@@ -169,6 +222,13 @@ def _neighbour(queryset, artifact, *, after: bool):
         step = Q(created__lt=artifact.created) | Q(created=artifact.created, id__lt=artifact.id)
         order = ("-created", "-id")
     return queryset.filter(step).order_by(*order).only("id", "key", "created").first()
+
+
+def _version_number(versions, artifact) -> dict:
+    """{"number": n, "total": t}: `artifact` is version n of t of its key (v1 the oldest), as
+    the history and the compare form count them. One query."""
+    up_to = Q(created__lt=artifact.created) | Q(created=artifact.created, id__lte=artifact.id)
+    return versions.aggregate(number=Count("id", filter=up_to), total=Count("id"))
 
 
 def _artifact_for_page(pk) -> Artifact:
@@ -187,6 +247,7 @@ def artifact_detail(request, pk):
         context["newer"] = _neighbour(versions, artifact, after=True)
         context["older"] = _neighbour(versions, artifact, after=False)
         context["is_latest"] = context["newer"] is None
+        context.update(_version_number(versions, artifact))
     if artifact.flow_run_id:
         in_run = Artifact.objects.filter(flow_run_id=artifact.flow_run_id)
         context["run_next"] = _neighbour(in_run, artifact, after=True)
@@ -243,37 +304,47 @@ def progress_partial(request, pk):
 @require_GET
 @read_access
 def table_partial(request, pk):
-    """One page of a table artifact: sort by a column, filter rows, page (htmx)."""
+    """One page of a table artifact (sort, filter, page: web/tables.py), for htmx. The answer
+    names the page URL of the new state: pushed for sort and paging, replaced while typing a
+    filter, so the address bar always reproduces the table."""
     artifact = _artifact_for_page(pk)
     if rendering.artifact_kind(artifact) != "table":
         raise Http404("Not a table artifact.")
-    sort = request.GET.get("sort")
-    table = rendering.table_page(
-        artifact,
-        page=_int(request.GET.get("page")),
-        sort=int(sort) if sort and sort.isdigit() else None,
-        descending=request.GET.get("dir") == "desc",
-        query=request.GET.get("q", "")[:200],
-    )
-    return render(
-        request,
-        "artifacts/partials/table_grid.html",
-        {"artifact": artifact, "table": table, "preview": False},
-    )
+    state = tables.TableState.from_query(request.GET)
+    table = tables.page_rows(artifact, state)
+    page_path, page_query = tables.page_of_request(request, artifact)
+    links = tables.table_links(artifact, table, state, page_path, page_query)
+    context = {"artifact": artifact, "table": table, "links": links, "preview": False}
+    response = render(request, "artifacts/partials/table_grid.html", context)
+    if wants_fragment(request):
+        typing = request.htmx.trigger == f"table-form-{artifact.pk}"
+        response["HX-Replace-Url" if typing else "HX-Push-Url"] = links.page_url(page=table.page)
+    return response
 
 
 @require_GET
 @read_access
 def download(request, pk, fmt):
+    """The data of an artifact; a table's CSV and JSON hold the rows of the page's filter, in its
+    sort (?sort=&dir=&filter= as on the page), every row when there is none."""
     artifact = get_object_or_404(Artifact, pk=_uuid_or_404(pk))
     kind = rendering.artifact_kind(artifact)
     name = artifact.key or str(artifact.pk)
+    view = {}
+    if kind == "table":
+        state = tables.TableState.from_query(request.GET)
+        columns = rendering.normalised_table(artifact)[0]
+        view = {
+            "sort": columns.index(state.sort) if state.sort in columns else None,
+            "descending": state.descending,
+            "query": state.filter,
+        }
     if fmt == "csv" and kind == "table":
         response = HttpResponse(
-            rendering.table_csv(artifact), content_type="text/csv; charset=utf-8"
+            rendering.table_csv(artifact, **view), content_type="text/csv; charset=utf-8"
         )
     elif fmt == "json":
-        data = rendering.table_records(artifact) if kind == "table" else artifact.data
+        data = rendering.table_records(artifact, **view) if kind == "table" else artifact.data
         response = JsonResponse(data, safe=False, json_dumps_params={"ensure_ascii": False})
     elif fmt == "md" and kind in ("markdown", "link"):
         response = HttpResponse(artifact.data, content_type="text/markdown; charset=utf-8")

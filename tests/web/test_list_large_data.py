@@ -19,20 +19,21 @@ def test_large_table_is_previewed_once_then_not_loaded(client, django_assert_num
     assert len(data) > 4 * LIST_DATA_MAX_BYTES
     ArtifactFactory(key="big", type="table", data=data)
     ArtifactFactory(key="small", data="# small report")
-    with django_assert_num_queries(3):  # count, the page, the big table's data (cold cache)
+    # count, the page, the versions per key, the big table's data (cold cache)
+    with django_assert_num_queries(4):
         response = client.get("/artifacts/")
-    assertContains(response, "10000 rows × 3 columns")
-    assertContains(response, "# small report")
-    with django_assert_num_queries(2):  # the parsed table is cached: its data is not fetched
+    assertContains(response, "10,000 rows × 3 columns")
+    assertContains(response, "small report")
+    with django_assert_num_queries(3):  # the parsed table is cached: its data is not fetched
         response = client.get("/artifacts/")
-    assertContains(response, "10000 rows × 3 columns")
-    assertContains(response, "# small report")
+    assertContains(response, "10,000 rows × 3 columns")
+    assertContains(response, "small report")
 
 
 def test_small_data_comes_with_the_page(client, django_assert_num_queries):
     ArtifactFactory(key="progress", type="progress", data=42.0)
     ArtifactFactory(key="empty", type="custom", data=None)
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(3):  # count, the page, the versions per key
         response = client.get("/artifacts/")
     assertContains(response, "42%")
 
@@ -48,18 +49,19 @@ def test_a_large_tables_pages_load_its_data_once_per_process(client, django_asse
     """The artifact page and its htmx table pages do not decode a big `data` on every request:
     the parsed table and the raw view's head (cut in SQL) are cached per version."""
     big, data = _big_table()
-    # cold: the artifact, 2 neighbours, its data (parsed once), the raw view's head (cut once)
-    with django_assert_num_queries(5):
+    # cold: the artifact, 2 neighbours, its version number, its data (parsed once), the raw
+    # view's head (cut once)
+    with django_assert_num_queries(6):
         response = client.get(f"/artifacts/artifact/{big.pk}/")
     assertContains(response, "Rows 1–25 of 10,000")
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):
         response = client.get(f"/artifacts/artifact/{big.pk}/")
     assertContains(response, "Rows 1–25 of 10,000")
     head = response.content.decode().split('<pre class="json"><code>', 1)[1]
     assert head.startswith("&quot;[{\\&quot;row\\&quot;: 0, \\&quot;name\\&quot;: ")
     assertContains(response, "20,000 characters of the stored JSON; download the full data")
     with django_assert_num_queries(1):
-        response = client.get(f"/artifacts/artifact/{big.pk}/table/?page=400")
+        response = client.get(f"/artifacts/artifact/{big.pk}/table/?table_page=400")
     assertContains(response, f"<td>{json.loads(data)[9999]['name']}</td>", html=False)
 
 

@@ -26,7 +26,7 @@ def test_list_shows_latest_version_of_each_key(client, django_assert_num_queries
     ArtifactFactory(key="loss", data="# new", description="second **bold**")
     ArtifactFactory(key="report", table=True)
     ArtifactFactory(key=None, description="stray")
-    with django_assert_num_queries(2):  # count + one page of collections joined to their latest
+    with django_assert_num_queries(3):  # count, a page of collections with their latest, versions
         response = client.get("/artifacts/")
     assertContains(
         response, '<a class="card-title" href="/artifacts/key/loss/">loss</a>', html=True
@@ -111,13 +111,13 @@ def test_artifact_page_has_neighbours_metadata_and_raw_json(client, django_asser
     first = ArtifactFactory(key="k", data="# one")
     middle = ArtifactFactory(key="k", data="# two", metadata={"rows": "12"})
     last = ArtifactFactory(key="k", data="# three")
-    with django_assert_num_queries(3):  # the artifact, newer, older
+    with django_assert_num_queries(4):  # the artifact, newer, older, its number
         response = client.get(f"/artifacts/artifact/{middle.pk}/")
     assertContains(
-        response, f'<a href="/artifacts/artifact/{first.pk}/">← Previous version</a>', html=True
+        response, f'<a href="/artifacts/artifact/{first.pk}/" rel="prev">← v1</a>', html=True
     )
     assertContains(
-        response, f'<a href="/artifacts/artifact/{last.pk}/">Next version →</a>', html=True
+        response, f'<a href="/artifacts/artifact/{last.pk}/" rel="next">v3 →</a>', html=True
     )
     assertContains(response, "<dt>rows</dt><dd>12</dd>", html=True)
     assertContains(response, "<h1>two</h1>", html=True)

@@ -43,23 +43,24 @@ def test_table_partial_sorts_filters_and_pages(client):
     first = client.get(f"/artifacts/artifact/{artifact.pk}/table/", headers=HX)
     assert first.content.lstrip().startswith(f'<div id="table-{artifact.pk}"'.encode())
     assertContains(first, "Rows 1–25 of 60")
-    descending = client.get(f"/artifacts/artifact/{artifact.pk}/table/?sort=0&dir=desc", headers=HX)
+    descending = client.get(f"/artifacts/artifact/{artifact.pk}/table/?sort=n&dir=desc", headers=HX)
     body = descending.content.decode()
     assert body.index("<td>59</td>") < body.index("<td>58</td>")
     assertContains(descending, 'aria-sort="descending"')
-    page3 = client.get(f"/artifacts/artifact/{artifact.pk}/table/?sort=0&page=3", headers=HX)
+    page3 = client.get(f"/artifacts/artifact/{artifact.pk}/table/?sort=n&table_page=3", headers=HX)
     assertContains(page3, "Rows 51–60 of 60")
     assertContains(page3, "<td>w59</td>", html=True)
-    filtered = client.get(f"/artifacts/artifact/{artifact.pk}/table/?q=w1", headers=HX)
+    filtered = client.get(f"/artifacts/artifact/{artifact.pk}/table/?filter=w1", headers=HX)
     assertContains(filtered, "of 11 (filtered from 60)")
     assert (
-        client.get(f"/artifacts/artifact/{artifact.pk}/table/?page=abc&sort=x").status_code == 200
+        client.get(f"/artifacts/artifact/{artifact.pk}/table/?table_page=abc&sort=x").status_code
+        == 200
     )
 
 
 def test_numeric_sort_is_numeric(client):
     artifact = services.artifact_create(key="nums", type="table", data='{"v": [10, 9, 100, NaN]}')
-    body = client.get(f"/artifacts/artifact/{artifact.pk}/table/?sort=0").content.decode()
+    body = client.get(f"/artifacts/artifact/{artifact.pk}/table/?sort=v").content.decode()
     assert body.index("<td>9</td>") < body.index("<td>10</td>") < body.index("<td>100</td>")
 
 

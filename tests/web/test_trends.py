@@ -76,10 +76,72 @@ def test_a_flat_series_still_has_a_range():
     assert len(chart.ticks) >= 2
 
 
-def test_counters_are_not_the_default_series():
-    ArtifactFactory(key="c", metadata={"version": "1", "loss": "0.5"})
-    specs = [s.spec for s in charts.available_series(charts.recent_versions("c"))]
-    assert specs == ["meta:loss", "meta:version"]
+def test_counters_are_not_offered():
+    """Noise series stay out of the picker: a metadata counter by name or by its values, and
+    every aggregate of an index-like column (epoch, step, id, 0..n)."""
+    for v in range(1, 5):
+        ArtifactFactory(
+            key="c",
+            type="table",
+            data={
+                "epoch": [0, 1, 2, 3],
+                "row": [10, 11, 12, 13],
+                "loss": [0.9, 0.5, 0.4, 0.3 / v],
+                "order_id": [7, 3, 9, 1],
+            },
+            metadata={"version": str(v), "n_runs": str(40 + v), "loss": str(1 / v), "k": "x"},
+        )
+    latest = Artifact.objects.for_key("c").first()
+    specs = [s.spec for s in charts.available_series(charts.recent_versions("c"), latest)]
+    assert specs == [
+        "meta:loss",
+        "mean:loss",
+        "sum:loss",
+        "max:loss",
+        "min:loss",
+        "last:loss",
+        "count:rows",
+    ]
+    # Still chartable by their spec (the URL), and then offered in the picker.
+    context = charts.trend_context("c", "meta:version")
+    assert [p.value for p in context["chart"].points] == [1, 2, 3, 4]
+    assert "meta:version" in [s.spec for s in context["series"]]
+
+
+def test_human_numbers():
+    assert charts.human(21080) == "21,080"
+    assert charts.human(31910.0) == "31,910"
+    assert charts.human(21080.5) == "21,080.5"
+    assert charts.human(0.42) == "0.42"
+    assert charts.human(0.4213) == "0.421"
+    assert charts.human(3.14159) == "3.142"
+    assert charts.human(1_234_567.5) == "1.23M"
+    assert charts.human(2.5e9 + 0.5) == "2.5B"
+    assert charts.human(0.000012) == "0.000012"
+    assert charts.human(-3.5) == "-3.5"
+    assert charts.compact(22500) == "22.5k"
+    assert charts.compact(20000) == "20k"
+    assert charts.compact(1_200_000) == "1.2M"
+    assert charts.compact(950) == "950"
+
+
+def test_chart_text_has_human_numbers_and_several_version_ticks(client):
+    for v in range(30):
+        ArtifactFactory(key="rev", metadata={"total": str(21080 + v * 373.1)})
+    chart = charts.trend_chart("rev", "meta:total")
+    assert "from 21,080 (version 1)" in chart.description
+    assert "highest 31,899.9" in chart.description
+    assert [t.label for t in chart.x_ticks] == ["v1", "v7", "v13", "v18", "v24", "v30"]
+    assert chart.x_ticks[0].anchor == "start"
+    assert chart.x_ticks[-1].anchor == "end"
+    assert all("e+" not in t.label and "," not in t.label for t in chart.ticks)
+    html = client.get("/artifacts/key/rev/").content.decode()
+    svg = html[html.index("<svg") : html.index("</svg>")]
+    assert svg.count('<line class="x-tick"') == 6
+    assert ">v13</text>" in svg
+    assert ">25k</text>" in svg
+    assert '<td class="num">31,899.9</td>' in html
+    assert "e+0" not in html
 
 
 def test_table_trend_parses_a_bounded_amount_of_data(monkeypatch):
