@@ -76,7 +76,7 @@ class Migration(migrations.Migration):
     atomic = True
 
     dependencies = [
-        ("artifacts_app", "0003_data_bytes"),
+        ("artifacts_app", "0004_runs"),
     ]
 
     operations = [
