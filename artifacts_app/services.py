@@ -30,11 +30,14 @@ from django.utils import timezone
 
 from . import rendering
 from .models import (
+    FLOW_RUN,
     PROGRESS,
+    TASK_RUN,
     ApiToken,
     Artifact,
     ArtifactCollection,
     ArtifactQuerySet,
+    Run,
     hash_token,
     uuid7,
 )
@@ -169,6 +172,9 @@ def artifact_create(
     rendering.validate_data(type, data)
     metadata = rendering.clean_metadata(metadata)
     if key and connection.vendor == "postgresql":
+        # The run rows first: a run row without its artifact is harmless, the reverse would
+        # leave the artifact's run out of /runs/.
+        run_note(flow_run_id=flow_run_id, task_run_id=task_run_id)
         artifact = Artifact(
             key=key,
             type=type,
@@ -188,6 +194,7 @@ def artifact_create(
             collection = _lock_collection(key)
             if collection.latest_id and collection.updated >= now:
                 now = collection.updated + _EPSILON  # strictly newer than the current latest
+        run_note(flow_run_id=flow_run_id, task_run_id=task_run_id)
         artifact = Artifact(
             key=key,
             type=type,
@@ -289,6 +296,82 @@ def artifact_delete_key(*, key: str) -> int:
     if not deleted:
         raise ArtifactNotFound(key)
     return deleted
+
+
+# -------------------------------------------------------------------------------- runs --
+
+RUN_FIELDS = ("name", "flow_name", "flow_run_id", "start_time", "state", "lookup_retry_at")
+_RUN_TEXT_LIMITS = {"name": 500, "flow_name": 500, "state": 100}
+
+
+def _as_uuid(value) -> uuid.UUID | None:
+    if value is None or value == "":
+        return None
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+
+
+def run_upsert(*, runs) -> int:
+    """Record flow runs and task runs: the one write of `Run`, used by every source (the Prefect
+    import, the client's extension route, lookups on Prefect's API, seed_demo, artifact writes).
+
+    Each item is a dict with `id` and `kind` ("flow" or "task") and any of RUN_FIELDS; a field
+    given (not None) is stored, a field absent or None is left as it is, so a source that knows
+    less never erases what another one knew. A run is inserted if missing. Returns how many rows were inserted or changed (0 when everything was known)."""
+    rows: dict[uuid.UUID, dict] = {}
+    for item in runs:
+        run_id = _as_uuid(item["id"])
+        if run_id is None:
+            continue
+        kind = item.get("kind") or FLOW_RUN
+        if kind not in (FLOW_RUN, TASK_RUN):
+            raise ValidationError({"kind": f"{kind!r} is not one of flow, task."})
+        fields = {name: item.get(name) for name in RUN_FIELDS if item.get(name) is not None}
+        for name, limit in _RUN_TEXT_LIMITS.items():
+            if name in fields:
+                fields[name] = str(fields[name])[:limit]
+        if "flow_run_id" in fields:
+            fields["flow_run_id"] = _as_uuid(fields["flow_run_id"])
+        rows.setdefault(run_id, {"kind": kind}).update(fields)
+    if not rows:
+        return 0
+    now = timezone.now()
+    existing = {
+        run["id"]: run
+        for run in Run.objects.filter(id__in=list(rows)).values("id", "kind", *RUN_FIELDS)
+    }
+    changed: dict[frozenset, list[Run]] = {}
+    for run_id, row in rows.items():
+        before = existing.get(run_id)
+        given = {name: value for name, value in row.items() if name != "kind"}
+        if before is not None and all(before[name] == value for name, value in given.items()):
+            continue
+        if before is not None:
+            row = {**row, "kind": before["kind"]}
+        changed.setdefault(frozenset(given), []).append(
+            Run(id=run_id, created=now, updated=now, **row)
+        )
+    count = 0
+    for names, group in changed.items():
+        Run.objects.bulk_create(
+            group,
+            update_conflicts=True,
+            unique_fields=["id"],
+            update_fields=[*sorted(names), "updated"],
+        )
+        count += len(group)
+    return count
+
+
+def run_note(*, flow_run_id=None, task_run_id=None) -> None:
+    """An artifact names these runs: make sure each has a row (names may come later). One
+    INSERT ... ON CONFLICT DO NOTHING, no read."""
+    new = []
+    if flow_run_id:
+        new.append(Run(id=_as_uuid(flow_run_id), kind=FLOW_RUN))
+    if task_run_id:
+        new.append(Run(id=_as_uuid(task_run_id), kind=TASK_RUN, flow_run_id=_as_uuid(flow_run_id)))
+    if new:
+        Run.objects.bulk_create(new, ignore_conflicts=True)
 
 
 def token_create(*, user, name: str = "") -> tuple[ApiToken, str]:
