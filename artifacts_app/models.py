@@ -13,6 +13,7 @@ import uuid
 
 from django.conf import settings
 from django.db import connection, models
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 PROGRESS = "progress"
@@ -258,6 +259,79 @@ class ArtifactCollection(models.Model):
         return self.key
 
 
+FLOW_RUN = "flow"
+TASK_RUN = "task"
+
+
+class RunQuerySet(models.QuerySet):
+    def flow_runs(self) -> RunQuerySet:
+        """Flow runs, newest first (start time when known, else when we first saw the run)."""
+        return self.filter(kind=FLOW_RUN).order_by(Coalesce("start_time", "created").desc(), "-id")
+
+    def task_runs_of(self, flow_run_id) -> RunQuerySet:
+        return self.filter(kind=TASK_RUN, flow_run_id=flow_run_id).order_by(
+            "start_time", "created", "id"
+        )
+
+    def names_for(self, ids) -> dict:
+        """{run id: Run} for the given ids (one query; unknown ids are absent)."""
+        ids = {run_id for run_id in ids if run_id}
+        if not ids:
+            return {}
+        return {run.id: run for run in self.filter(id__in=ids)}
+
+
+class Run(models.Model):
+    """A Prefect flow run or task run we know of. `id` is Prefect's run UUID; names are filled by
+    whichever source knows them (the Prefect import, our client's extension route, a lookup on
+    Prefect's API). Written only by `services.run_upsert`."""
+
+    KIND_CHOICES = [(FLOW_RUN, "flow run"), (TASK_RUN, "task run")]
+
+    id = models.UUIDField(primary_key=True, editable=False)
+    kind = models.CharField(max_length=4, choices=KIND_CHOICES)
+    name = models.CharField(max_length=500, blank=True, default="")
+    flow_name = models.CharField(max_length=500, blank=True, default="")
+    # For a task run: the flow run it belongs to (None when it ran outside a flow).
+    flow_run_id = models.UUIDField(null=True, blank=True)
+    start_time = models.DateTimeField(null=True, blank=True)
+    state = models.CharField(max_length=100, blank=True, default="")
+    created = models.DateTimeField(default=timezone.now, editable=False)  # first seen here
+    updated = models.DateTimeField(default=timezone.now)
+    # A failed name lookup on ARTIFACTS_PREFECT_API_URL is not retried before this time.
+    lookup_retry_at = models.DateTimeField(null=True, blank=True)
+
+    objects = RunQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        indexes = [
+            models.Index(fields=["kind", "-created", "-id"], name="run_kind_created"),
+            models.Index(fields=["flow_name"], name="run_flow_name"),
+            models.Index(
+                fields=["flow_run_id"],
+                name="run_parent",
+                condition=models.Q(flow_run_id__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        """ "flow / run" for a flow run, the run's name for a task run, else the id's tail."""
+        if self.kind == FLOW_RUN and self.name:
+            return f"{self.flow_name} / {self.name}" if self.flow_name else self.name
+        return self.name or short_id(self.id)
+
+
+def short_id(value) -> str:
+    """Enough of a run id to tell runs apart: time-ordered UUIDs share their first characters,
+    so the last 12 (the random part) are shown."""
+    return str(value)[-12:] if value else ""
+
+
 def hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
@@ -303,3 +377,31 @@ class ApiToken(models.Model):
 
     def matches(self, raw: str) -> bool:
         return hmac.compare_digest(self.digest, hash_token(raw))
+
+
+class SearchDocument(models.Model):
+    """The searchable text of one artifact version (see `artifacts_app.search`): `title` is its
+    key and description, `body` the words of its data and metadata, both bounded. Written by
+    `services` with the version; deleted with it by the database (a cascading foreign key on
+    PostgreSQL, a trigger on SQLite), whichever way the version goes.
+
+    Indexed per database by migration 0005: on PostgreSQL a stored tsvector column (`vector`,
+    title weighted A, body B) with a GIN index; on SQLite an FTS5 table (`artifact_search_fts`,
+    external content, kept in step by triggers). Django never reads those directly."""
+
+    id = models.BigAutoField(primary_key=True)  # FTS5's rowid: stable, unlike an implicit one
+    artifact = models.OneToOneField(
+        Artifact,
+        on_delete=models.DO_NOTHING,  # the database cascades (migration 0005)
+        db_constraint=False,
+        related_name="search_document",
+    )
+    created = models.DateTimeField()  # the version's, for newest-first scans of matches
+    title = models.TextField(blank=True, default="")
+    body = models.TextField(blank=True, default="")
+
+    class Meta:
+        indexes = [models.Index(fields=["-created"], name="search_created")]
+
+    def __str__(self) -> str:
+        return f"search document of {self.artifact_id}"

@@ -1,4 +1,5 @@
-"""Every write: create, update, delete, progress, collection upkeep. Each call is one transaction.
+"""Every write: create, update, delete, progress, collection upkeep, search documents. Each call is
+one transaction (a version's search document is written with it; see `search`).
 
 Concurrency: writers of one key serialise on that key's collection row (on PostgreSQL a create is
 one statement whose upsert of that row locks it, other writes SELECT ... FOR UPDATE; SQLite's
@@ -28,13 +29,17 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from . import rendering
+from . import rendering, search
 from .models import (
+    FLOW_RUN,
     PROGRESS,
+    TASK_RUN,
     ApiToken,
     Artifact,
     ArtifactCollection,
     ArtifactQuerySet,
+    Run,
+    SearchDocument,
     hash_token,
     uuid7,
 )
@@ -123,8 +128,12 @@ def _create_in_one_statement(artifact: Artifact) -> None:
     locks it (a concurrent writer of the key waits, as with SELECT ... FOR UPDATE), points it at
     the new version and moves its `updated` to the version's `created`: now, or strictly after the
     current latest's (Python's clock may lag another writer's). The version is inserted with that
-    time. The collection's foreign key is checked at commit (Django makes it DEFERRABLE)."""
-    collection, version = ArtifactCollection._meta, Artifact._meta
+    time, and its search document with it. The collection's foreign key is checked at commit (Django makes it DEFERRABLE)."""
+    collection, version, document = (
+        ArtifactCollection._meta,
+        Artifact._meta,
+        SearchDocument._meta,
+    )
     fields = ("id", "key", "type", "description", "data", "metadata", "flow_run_id", "task_run_id")
     columns = ", ".join(version.get_field(name).column for name in fields)
     values = [
@@ -143,12 +152,24 @@ def _create_in_one_statement(artifact: Artifact) -> None:
                 )
             RETURNING updated
         )
-        INSERT INTO {version.db_table} ({columns}, created, updated, pinned)
-        SELECT {", ".join(["%s"] * len(fields))}, updated, updated, false FROM key_row
+        , version_row AS (
+            INSERT INTO {version.db_table} ({columns}, created, updated, pinned)
+            SELECT {", ".join(["%s"] * len(fields))}, updated, updated, false FROM key_row
+            RETURNING id, created
+        )
+        INSERT INTO {document.db_table} (artifact_id, created, title, body)
+        SELECT id, created, %s, %s FROM version_row
         RETURNING created"""
     params = [uuid7(), artifact.key, artifact.id, artifact.type, artifact.created, artifact.created]
+    text = search.document_text(
+        key=artifact.key,
+        description=artifact.description,
+        type=artifact.type,
+        data=artifact.data,
+        metadata=artifact.metadata,
+    )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, *values])
+        cursor.execute(sql, [*params, *values, *text])
         (created,) = cursor.fetchone()
     artifact.created = artifact.updated = created
     artifact._state.adding = False
@@ -169,6 +190,9 @@ def artifact_create(
     rendering.validate_data(data)
     metadata = rendering.clean_metadata(metadata)
     if key and connection.vendor == "postgresql":
+        # The run rows first: a run row without its artifact is harmless, the reverse would
+        # leave the artifact's run out of /runs/.
+        run_note(flow_run_id=flow_run_id, task_run_id=task_run_id)
         artifact = Artifact(
             key=key,
             type=type,
@@ -188,6 +212,7 @@ def artifact_create(
             collection = _lock_collection(key)
             if collection.latest_id and collection.updated >= now:
                 now = collection.updated + _EPSILON  # strictly newer than the current latest
+        run_note(flow_run_id=flow_run_id, task_run_id=task_run_id)
         artifact = Artifact(
             key=key,
             type=type,
@@ -200,6 +225,7 @@ def artifact_create(
             updated=now,
         )
         artifact.save(force_insert=True)
+        search.index_versions([artifact])
         if collection is not None:
             _point_at(collection, artifact)
     return artifact
@@ -240,6 +266,7 @@ def artifact_update(
             fields["data"] = data
         fields["updated"] = _next_updated(previous)
         Artifact.objects.filter(pk=artifact_id).update(**fields)
+        search.reindex_version(artifact_id, fields=fields)
 
 
 def progress_set(
@@ -289,6 +316,82 @@ def artifact_delete_key(*, key: str) -> int:
     if not deleted:
         raise ArtifactNotFound(key)
     return deleted
+
+
+# -------------------------------------------------------------------------------- runs --
+
+RUN_FIELDS = ("name", "flow_name", "flow_run_id", "start_time", "state", "lookup_retry_at")
+_RUN_TEXT_LIMITS = {"name": 500, "flow_name": 500, "state": 100}
+
+
+def _as_uuid(value) -> uuid.UUID | None:
+    if value is None or value == "":
+        return None
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+
+
+def run_upsert(*, runs) -> int:
+    """Record flow runs and task runs: the one write of `Run`, used by every source (the Prefect
+    import, the client's extension route, lookups on Prefect's API, seed_demo, artifact writes).
+
+    Each item is a dict with `id` and `kind` ("flow" or "task") and any of RUN_FIELDS; a field
+    given (not None) is stored, a field absent or None is left as it is, so a source that knows
+    less never erases what another one knew. A run is inserted if missing. Returns how many rows were inserted or changed (0 when everything was known)."""
+    rows: dict[uuid.UUID, dict] = {}
+    for item in runs:
+        run_id = _as_uuid(item["id"])
+        if run_id is None:
+            continue
+        kind = item.get("kind") or FLOW_RUN
+        if kind not in (FLOW_RUN, TASK_RUN):
+            raise ValidationError({"kind": f"{kind!r} is not one of flow, task."})
+        fields = {name: item.get(name) for name in RUN_FIELDS if item.get(name) is not None}
+        for name, limit in _RUN_TEXT_LIMITS.items():
+            if name in fields:
+                fields[name] = str(fields[name])[:limit]
+        if "flow_run_id" in fields:
+            fields["flow_run_id"] = _as_uuid(fields["flow_run_id"])
+        rows.setdefault(run_id, {"kind": kind}).update(fields)
+    if not rows:
+        return 0
+    now = timezone.now()
+    existing = {
+        run["id"]: run
+        for run in Run.objects.filter(id__in=list(rows)).values("id", "kind", *RUN_FIELDS)
+    }
+    changed: dict[frozenset, list[Run]] = {}
+    for run_id, row in rows.items():
+        before = existing.get(run_id)
+        given = {name: value for name, value in row.items() if name != "kind"}
+        if before is not None and all(before[name] == value for name, value in given.items()):
+            continue
+        if before is not None:
+            row = {**row, "kind": before["kind"]}
+        changed.setdefault(frozenset(given), []).append(
+            Run(id=run_id, created=now, updated=now, **row)
+        )
+    count = 0
+    for names, group in changed.items():
+        Run.objects.bulk_create(
+            group,
+            update_conflicts=True,
+            unique_fields=["id"],
+            update_fields=[*sorted(names), "updated"],
+        )
+        count += len(group)
+    return count
+
+
+def run_note(*, flow_run_id=None, task_run_id=None) -> None:
+    """An artifact names these runs: make sure each has a row (names may come later). One
+    INSERT ... ON CONFLICT DO NOTHING, no read."""
+    new = []
+    if flow_run_id:
+        new.append(Run(id=_as_uuid(flow_run_id), kind=FLOW_RUN))
+    if task_run_id:
+        new.append(Run(id=_as_uuid(task_run_id), kind=TASK_RUN, flow_run_id=_as_uuid(flow_run_id)))
+    if new:
+        Run.objects.bulk_create(new, ignore_conflicts=True)
 
 
 def token_create(*, user, name: str = "") -> tuple[ApiToken, str]:

@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 from artifacts_app import services
 
 ROOT = Path(__file__).resolve().parent.parent
-pytest_plugins = ["tests.browser_fixtures"]  # Chromium fixtures for every test package
+pytest_plugins = ["tests.browser_fixtures", "tests.prefect_server"]  # shared fixtures
 
 _skipped_browser_tests: list[str] = []
 
