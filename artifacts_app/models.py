@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import hmac
 import os
@@ -63,6 +64,13 @@ class ArtifactQuerySet(models.QuerySet):
     def for_task_run(self, task_run_id) -> ArtifactQuerySet:
         return self.filter(task_run_id=task_run_id).order_by("created", "id")
 
+    def latest_of_key(self, key: str) -> Artifact | None:
+        """The latest version of a key, or None: the API's hottest read (`GET /{key}/latest`),
+        so one fixed statement through `raw()` (which still applies each field's database
+        converters) instead of a join compiled by the ORM on every call: 67 us instead of
+        390 us of CPU (benchmarks/README.md)."""
+        return next(iter(self.raw(_latest_of_key_sql(connection.vendor), [key])), None)
+
     def unkeyed(self) -> ArtifactQuerySet:
         return self.filter(key__isnull=True).order_by("-created", "-id")
 
@@ -81,6 +89,19 @@ class ArtifactQuerySet(models.QuerySet):
             output_field=models.JSONField(),
         )
         return self.defer("data").annotate(small_data=small)
+
+
+@functools.cache
+def _latest_of_key_sql(vendor: str) -> str:
+    qn = connection.ops.quote_name
+    columns = ", ".join(
+        f"a.{qn(field.column)}" for field in Artifact._meta.concrete_fields if not field.generated
+    )
+    return (
+        f"SELECT {columns} FROM {qn(Artifact._meta.db_table)} a"
+        f" JOIN {qn(ArtifactCollection._meta.db_table)} c ON c.{qn('latest_id')} = a.{qn('id')}"
+        f" WHERE c.{qn('key')} = %s"
+    )
 
 
 class Artifact(models.Model):
