@@ -398,3 +398,31 @@ class ApiToken(models.Model):
 
     def matches(self, raw: str) -> bool:
         return hmac.compare_digest(self.digest, hash_token(raw))
+
+
+class SearchDocument(models.Model):
+    """The searchable text of one artifact version (see `artifacts_app.search`): `title` is its
+    key and description, `body` the words of its data and metadata, both bounded. Written by
+    `services` with the version; deleted with it by the database (a cascading foreign key on
+    PostgreSQL, a trigger on SQLite), whichever way the version goes.
+
+    Indexed per database by migration 0005: on PostgreSQL a stored tsvector column (`vector`,
+    title weighted A, body B) with a GIN index; on SQLite an FTS5 table (`artifact_search_fts`,
+    external content, kept in step by triggers). Django never reads those directly."""
+
+    id = models.BigAutoField(primary_key=True)  # FTS5's rowid: stable, unlike an implicit one
+    artifact = models.OneToOneField(
+        Artifact,
+        on_delete=models.DO_NOTHING,  # the database cascades (migration 0005)
+        db_constraint=False,
+        related_name="search_document",
+    )
+    created = models.DateTimeField()  # the version's, for newest-first scans of matches
+    title = models.TextField(blank=True, default="")
+    body = models.TextField(blank=True, default="")
+
+    class Meta:
+        indexes = [models.Index(fields=["-created"], name="search_created")]
+
+    def __str__(self) -> str:
+        return f"search document of {self.artifact_id}"
