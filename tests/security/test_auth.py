@@ -1,8 +1,10 @@
 """Every write route refuses requests without a valid token; private reads need credentials."""
 
+import datetime as dt
 import uuid
 
 import pytest
+from django.utils import timezone
 
 from artifacts_app.models import ApiToken, Artifact, hash_token
 from tests.factories import ArtifactFactory
@@ -43,6 +45,26 @@ def test_tokens_are_stored_hashed_and_revocable(api_client, token):
     stored.revoked = True
     stored.save()
     assert api_client.post("/api/artifacts/", {"data": 1}, format="json").status_code == 401
+
+
+def test_token_use_is_recorded_at_most_once_a_minute(api_client, user):
+    stored = ApiToken.objects.get()
+    assert stored.last_used is None
+    assert api_client.get("/api/artifacts/").status_code == 200
+    stored.refresh_from_db()
+    first = stored.last_used
+    assert first is not None
+    assert (timezone.now() - first).total_seconds() < 60
+    assert api_client.get("/api/artifacts/").status_code == 200
+    stored.refresh_from_db()
+    assert stored.last_used == first  # within the minute: not written again
+    ApiToken.objects.filter(pk=stored.pk).update(last_used=first - dt.timedelta(minutes=2))
+    assert api_client.get("/api/artifacts/").status_code == 200
+    stored.refresh_from_db()
+    assert stored.last_used > first
+    # the request ran as the token's own user
+    response = api_client.post("/api/artifacts/", {"data": 1}, format="json")
+    assert response.status_code == 201
 
 
 def test_inactive_user_token_is_refused(api_client, user):

@@ -144,15 +144,12 @@ def test_line_opcodes_cover_both_sides_exactly():
         _check_opcodes(a, b, diff.line_opcodes(a, b))
 
 
-def test_large_text_diff_is_fast_and_minimal():
-    import time
-
+def test_large_text_diff_is_minimal():
+    # Its speed (difflib alone takes ~45 s on this input) is measured by benchmarks/bench_diff.py.
     a = [f"line {i}" for i in range(50_000)]
     b = list(a)
     for i in range(0, 50_000, 10):
         b[i] += " changed"
-    start = time.perf_counter()
     result = diff.text_diff("\n".join(a), "\n".join(b))
-    assert time.perf_counter() - start < 5  # difflib alone takes ~45 s here
     assert (result.added, result.removed) == (5_000, 5_000)
     _check_opcodes(a, b, diff.line_opcodes(a, b))
