@@ -274,15 +274,16 @@ class RunQuerySet(models.QuerySet):
         )
 
     def search(self, q: str) -> RunQuerySet:
-        """Runs whose flow name or run name contains `q`, or whose id contains it (hyphens or
-        not)."""
+        """Runs whose flow name or run name contains `q`, or whose id is or contains it."""
         q = q.strip()
         if not q:
             return self
         match = models.Q(flow_name__icontains=q) | models.Q(name__icontains=q)
-        hex_part = q.replace("-", "").lower()
-        if hex_part and all(c in "0123456789abcdef" for c in hex_part):
-            match |= models.Q(id__icontains=hex_part)
+        try:
+            match |= models.Q(id=uuid.UUID(q))
+        except ValueError:
+            if all(c in "0123456789abcdef-" for c in q.lower()):  # a part of an id, as shown
+                match |= models.Q(id__icontains=q.lower())
         return self.filter(match)
 
     def flow_names(self, limit: int = 500) -> list[str]:
