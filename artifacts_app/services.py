@@ -1,4 +1,5 @@
-"""Every write: create, update, delete, progress, collection upkeep. Each call is one transaction.
+"""Every write: create, update, delete, progress, collection upkeep, search documents. Each call is
+one transaction (a version's search document is written with it; see `search`).
 
 Concurrency: writers of one key serialise on that key's collection row (on PostgreSQL a create is
 one statement whose upsert of that row locks it, other writes SELECT ... FOR UPDATE; SQLite's
@@ -28,7 +29,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from . import rendering
+from . import rendering, search
 from .models import (
     FLOW_RUN,
     PROGRESS,
@@ -38,6 +39,7 @@ from .models import (
     ArtifactCollection,
     ArtifactQuerySet,
     Run,
+    SearchDocument,
     hash_token,
     uuid7,
 )
@@ -126,8 +128,12 @@ def _create_in_one_statement(artifact: Artifact) -> None:
     locks it (a concurrent writer of the key waits, as with SELECT ... FOR UPDATE), points it at
     the new version and moves its `updated` to the version's `created`: now, or strictly after the
     current latest's (Python's clock may lag another writer's). The version is inserted with that
-    time. The collection's foreign key is checked at commit (Django makes it DEFERRABLE)."""
-    collection, version = ArtifactCollection._meta, Artifact._meta
+    time, and its search document with it. The collection's foreign key is checked at commit (Django makes it DEFERRABLE)."""
+    collection, version, document = (
+        ArtifactCollection._meta,
+        Artifact._meta,
+        SearchDocument._meta,
+    )
     fields = ("id", "key", "type", "description", "data", "metadata", "flow_run_id", "task_run_id")
     columns = ", ".join(version.get_field(name).column for name in fields)
     values = [
@@ -146,12 +152,24 @@ def _create_in_one_statement(artifact: Artifact) -> None:
                 )
             RETURNING updated
         )
-        INSERT INTO {version.db_table} ({columns}, created, updated, pinned)
-        SELECT {", ".join(["%s"] * len(fields))}, updated, updated, false FROM key_row
+        , version_row AS (
+            INSERT INTO {version.db_table} ({columns}, created, updated, pinned)
+            SELECT {", ".join(["%s"] * len(fields))}, updated, updated, false FROM key_row
+            RETURNING id, created
+        )
+        INSERT INTO {document.db_table} (artifact_id, created, title, body)
+        SELECT id, created, %s, %s FROM version_row
         RETURNING created"""
     params = [uuid7(), artifact.key, artifact.id, artifact.type, artifact.created, artifact.created]
+    text = search.document_text(
+        key=artifact.key,
+        description=artifact.description,
+        type=artifact.type,
+        data=artifact.data,
+        metadata=artifact.metadata,
+    )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, *values])
+        cursor.execute(sql, [*params, *values, *text])
         (created,) = cursor.fetchone()
     artifact.created = artifact.updated = created
     artifact._state.adding = False
@@ -169,7 +187,7 @@ def artifact_create(
     task_run_id: uuid.UUID | None = None,
 ) -> Artifact:
     rendering.validate_key(key)
-    rendering.validate_data(type, data)
+    rendering.validate_data(data)
     metadata = rendering.clean_metadata(metadata)
     if key and connection.vendor == "postgresql":
         # The run rows first: a run row without its artifact is harmless, the reverse would
@@ -207,6 +225,7 @@ def artifact_create(
             updated=now,
         )
         artifact.save(force_insert=True)
+        search.index_versions([artifact])
         if collection is not None:
             _point_at(collection, artifact)
     return artifact
@@ -228,25 +247,26 @@ def artifact_update(
     gets a strictly later `updated`, so a reader that keeps the newest `updated` it has seen never
     goes backwards (the dashboard's progress poll does exactly that)."""
     fields: dict[str, Any] = {}
+    if data is not UNSET:
+        rendering.validate_data(data)
     if description is not UNSET:
         fields["description"] = description
     if metadata is not UNSET:
         fields["metadata"] = rendering.clean_metadata(metadata)
     with _write_transaction():
-        row = (
+        previous = (
             Artifact.objects.select_for_update()
             .filter(pk=artifact_id)
-            .values_list("type", "updated")
+            .values_list("updated", flat=True)
             .first()
         )
-        if row is None:
+        if previous is None:
             raise ArtifactNotFound(artifact_id)
-        type_, previous = row
         if data is not UNSET:
-            rendering.validate_data(type_, data)
             fields["data"] = data
         fields["updated"] = _next_updated(previous)
         Artifact.objects.filter(pk=artifact_id).update(**fields)
+        search.reindex_version(artifact_id, fields=fields)
 
 
 def progress_set(

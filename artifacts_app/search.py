@@ -1,0 +1,444 @@
+"""Full-text search over every artifact version: what is indexed, how a query string is read,
+and how it runs on each database.
+
+What is indexed (`document_text`, one `SearchDocument` per version, written by `services`):
+the key and description (the title, ranked higher), and the words of the data and metadata: a
+markdown report's text, an HTML page's visible text, a table's column names and cells, a result's
+(any JSON's) keys and string and number values, a link's text and URL. Everything is bounded
+(TITLE_CHARS, BODY_CHARS, STRING_CHARS, SOURCE_CHARS), so a 100,000-row table costs no more
+than a small one, and nothing storable can make it fail: odd data indexes the title only.
+
+Words are runs of letters and digits (`nightly-report.v2` is `nightly report v2`), lowercased,
+at most MAX_WORD characters; both databases see the same words, so they match alike.
+
+A query (`parse_query`): words in any order, each a prefix (`night rep` finds "Nightly
+report"); a "quoted phrase" matches those words in that order; a UUID matches an artifact's id,
+flow run id or task run id; everything else (quotes left open, `*`, `-`, NEAR, OR) is only
+words. At most MAX_TERMS words are used.
+
+Running it (`search_versions`): PostgreSQL matches a stored tsvector (GIN index) with
+`ts_rank`, SQLite an FTS5 table with `bm25`. The newest CANDIDATES matching versions are ranked
+(title matches first, then by rank, then newest); a query matching more says so, and a narrower
+query or a date range reaches older ones. That bound keeps a query for a word in every artifact
+as fast as one for a rare word.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import uuid
+from dataclasses import dataclass, field
+
+from django.db import connection
+from django.utils import timezone
+
+from . import rendering
+from .models import PROGRESS, Artifact, SearchDocument
+
+TITLE_CHARS = 2_000  # of the key and description, as words
+BODY_CHARS = 16_000  # of the data's and metadata's words
+STRING_CHARS = 2_000  # of any one cell or JSON string read
+SOURCE_CHARS = 200_000  # of a text artifact read for its words
+PARSE_CHARS = 256 * 1024  # a table sent as a JSON string longer than this is read as text
+MAX_WORD = 64
+MAX_TERMS = 16
+QUERY_CHARS = 1_000
+CANDIDATES = 1_000
+FTS_TABLE = "artifact_search_fts"
+
+_WORD_RE = re.compile(r"[^\W_]+")
+
+
+def words(text: str, limit: int) -> str:
+    """The words of `text` (lowercased, space-separated), at most about `limit` characters."""
+    out: list[str] = []
+    size = 0
+    for match in _WORD_RE.finditer(text[: limit * 4] if len(text) > limit * 4 else text):
+        word = match.group().lower()
+        if len(word) > MAX_WORD:
+            continue
+        size += len(word) + 1
+        if size > limit:
+            break
+        out.append(word)
+    return " ".join(out)
+
+
+def _strings(value, budget: int) -> list[str]:
+    """Strings of a JSON value, depth first, without recursion: dict keys once each (a table's
+    column names are every row's keys), string values cut at STRING_CHARS, numbers as text.
+    Stops once `budget` characters are collected."""
+    out: list[str] = []
+    seen_keys: set[str] = set()
+    stack = [value]
+    while stack and budget > 0:
+        item = stack.pop()
+        if isinstance(item, str):
+            piece = item[:STRING_CHARS]
+        elif isinstance(item, bool) or item is None:
+            continue
+        elif isinstance(item, int | float):
+            piece = str(item)
+        elif isinstance(item, dict):
+            for name in list(item)[:10_000]:
+                if isinstance(name, str) and name not in seen_keys and len(seen_keys) < 1_000:
+                    seen_keys.add(name)
+                    out.append(name[:STRING_CHARS])
+            stack.extend(reversed(list(item.values())[:10_000]))
+            continue
+        elif isinstance(item, list | tuple):
+            stack.extend(reversed(item[:10_000]))
+            continue
+        else:
+            continue
+        out.append(piece)
+        budget -= len(piece) + 1
+    return out
+
+
+def _data_text(type_: str | None, data) -> str:
+    if data is None or type_ == PROGRESS:
+        return ""
+    if type_ == "html" and isinstance(data, str):
+        return rendering.html_excerpt(data[:SOURCE_CHARS], limit=SOURCE_CHARS)
+    if isinstance(data, str):
+        if type_ in ("table", "result") and len(data) <= PARSE_CHARS:
+            try:  # Prefect sends tables (and some results) as JSON strings
+                data = json.loads(data)
+            except ValueError:
+                return data[:SOURCE_CHARS]
+        else:
+            return data[:SOURCE_CHARS]
+    if isinstance(data, str):
+        return data[:SOURCE_CHARS]
+    return " ".join(_strings(data, BODY_CHARS * 2))
+
+
+def document_text(
+    *, key=None, description=None, type=None, data=None, metadata=None
+) -> tuple[str, str]:
+    """(title, body) of a version: the words search matches. Never raises."""
+    title = words(f"{key or ''} {description if isinstance(description, str) else ''}", TITLE_CHARS)
+    try:
+        body = _data_text(type, data)
+        if metadata:
+            body = f"{body} {' '.join(_strings(metadata, STRING_CHARS * 2))}"
+        body = words(body, BODY_CHARS)
+    except Exception:  # noqa: BLE001 - odd data must never stop a write; the title still counts
+        body = ""
+    return title, body
+
+
+def _document(artifact: Artifact) -> SearchDocument:
+    title, body = document_text(
+        key=artifact.key,
+        description=artifact.description,
+        type=artifact.type,
+        data=artifact.data,
+        metadata=artifact.metadata,
+    )
+    return SearchDocument(artifact_id=artifact.pk, created=artifact.created, title=title, body=body)
+
+
+def index_versions(artifacts, *, batch_size: int = 1000) -> int:
+    """Write the search documents of new versions (in the caller's transaction)."""
+    documents = [_document(artifact) for artifact in artifacts]
+    SearchDocument.objects.bulk_create(documents, batch_size=batch_size)
+    return len(documents)
+
+
+def reindex_version(artifact_id, *, fields: dict) -> None:
+    """After an update: recompute what the changed fields feed (the title for a description,
+    the body for data or metadata), reading the rest from the database."""
+    want_title = "description" in fields
+    want_body = "data" in fields or "metadata" in fields
+    if not (want_title or want_body):
+        return
+    needed = ["key", "type", "created", "description", "metadata"]
+    if want_body and "data" not in fields:
+        needed.append("data")
+    row = Artifact.objects.filter(pk=artifact_id).values(*needed).first()
+    if row is None:
+        return
+    row.update(fields)
+    title, body = document_text(
+        key=row["key"],
+        description=row["description"],
+        type=row["type"],
+        data=row.get("data"),
+        metadata=row["metadata"],
+    )
+    changes = {}
+    if want_title:
+        changes["title"] = title
+    if want_body:
+        changes["body"] = body
+    if not SearchDocument.objects.filter(artifact_id=artifact_id).update(**changes):
+        SearchDocument.objects.create(
+            artifact_id=artifact_id, created=row["created"], title=title, body=body
+        )
+
+
+# --------------------------------------------------------------------------- queries --
+
+_TOKEN_RE = re.compile(r'"([^"]*)"?|([^\s"]+)')
+_UUID_RE = re.compile(
+    r"^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$", re.IGNORECASE
+)
+
+
+@dataclass
+class Query:
+    """A parsed search: `prefixes` (words, each matching the start of a word), `phrases` (lists
+    of words in order; one word: that exact word), `ids` (UUIDs), `start`/`end` (created range,
+    end exclusive), and whether words were dropped (more than MAX_TERMS)."""
+
+    prefixes: list[str] = field(default_factory=list)
+    phrases: list[list[str]] = field(default_factory=list)
+    ids: list[uuid.UUID] = field(default_factory=list)
+    start: dt.datetime | None = None
+    end: dt.datetime | None = None
+    truncated: bool = False
+
+    @property
+    def has_text(self) -> bool:
+        return bool(self.prefixes or self.phrases)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.has_text or self.ids or self.start or self.end)
+
+
+def parse_query(text: str) -> Query:
+    """Read a search box's text; never raises, whatever it holds."""
+    query = Query()
+    text = (text or "").replace("\x00", " ")[:QUERY_CHARS]
+    budget = MAX_TERMS
+    for phrase, bare in _TOKEN_RE.findall(text):
+        if bare and _UUID_RE.match(bare):
+            value = uuid.UUID(bare)
+            if value not in query.ids and len(query.ids) < MAX_TERMS:
+                query.ids.append(value)
+            continue
+        found = [w.lower() for w in _WORD_RE.findall(phrase or bare) if len(w) <= MAX_WORD]
+        if not found:
+            continue
+        if len(found) > budget:
+            found, query.truncated = found[:budget], True
+        if not found:
+            break
+        budget -= len(found)
+        if bare and len(found) == 1:
+            if found[0] not in query.prefixes:
+                query.prefixes.append(found[0])
+        else:  # a quoted phrase, or a bare `nightly-report`: those words in that order
+            query.phrases.append(found)
+    return query
+
+
+def parse_day(value: str, *, end: bool = False) -> dt.datetime | None:
+    """A date (`2026-12-01`) or a date and time (`2026-12-01T10:30`) in the server's time zone;
+    `end`: a bare date means the end of that day. None for anything else."""
+    value = (value or "").strip()[:40]
+    if not value:
+        return None
+    try:
+        if len(value) == 10:
+            day = dt.date.fromisoformat(value)
+            moment = dt.datetime.combine(day, dt.time())
+            if end:
+                moment += dt.timedelta(days=1)
+        else:
+            moment = dt.datetime.fromisoformat(value)
+            if end:
+                moment += dt.timedelta(microseconds=1)
+    except (ValueError, OverflowError):
+        return None
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    return moment
+
+
+@dataclass
+class Hit:
+    id: uuid.UUID
+    key: str | None
+    created: dt.datetime
+    score: float
+
+
+@dataclass
+class Hits:
+    """Matching versions, best first; `capped`: more than CANDIDATES matched."""
+
+    hits: list[Hit]
+    capped: bool
+
+
+def _tsquery(query: Query) -> tuple[str, list]:
+    parts, params = [], []
+    for word in query.prefixes:
+        parts.append("to_tsquery('simple', %s)")
+        params.append(f"'{word}':*")
+    for phrase in query.phrases:
+        parts.append("phraseto_tsquery('simple', %s)")
+        params.append(" ".join(phrase))
+    return "(" + " && ".join(parts) + ")", params
+
+
+def _fts_match(query: Query) -> str:
+    parts = [f'"{word}"*' for word in query.prefixes]
+    parts += ['"' + " ".join(phrase) + '"' for phrase in query.phrases]
+    return " ".join(parts)
+
+
+def _filters(query: Query, *, keyed, type_, flow_run) -> tuple[list[str], list]:
+    """SQL conditions on the version `a` and its document `s` (when text is searched)."""
+    prep = Artifact._meta.get_field("id").get_db_prep_value
+    when = connection.ops.adapt_datetimefield_value
+    where, params = [], []
+    if keyed is True:
+        where.append("a.key IS NOT NULL")
+    elif keyed is False:
+        where.append("a.key IS NULL")
+    if type_:
+        where.append("a.type = %s")
+        params.append(type_)
+    if flow_run is not None:
+        where.append("a.flow_run_id = %s")
+        params.append(prep(flow_run, connection))
+    if query.ids:
+        marks = ", ".join(["%s"] * len(query.ids))
+        where.append(
+            f"(a.id IN ({marks}) OR a.flow_run_id IN ({marks}) OR a.task_run_id IN ({marks}))"
+        )
+        ids = [prep(value, connection) for value in query.ids]
+        params += ids * 3
+    if query.start is not None:
+        where.append("a.created >= %s")
+        params.append(when(query.start))
+    if query.end is not None:
+        where.append("a.created < %s")
+        params.append(when(query.end))
+    return where, params
+
+
+def search_versions(
+    query: Query, *, keyed: bool | None = None, type_: str = "", flow_run=None
+) -> Hits:
+    """The versions matching `query` (and the filters), best first: title matches, then by
+    rank, then newest. At most CANDIDATES, the newest matches."""
+    where, params = _filters(query, keyed=keyed, type_=type_, flow_run=flow_run)
+    artifacts = Artifact._meta.db_table
+    documents = SearchDocument._meta.db_table
+    limit = CANDIDATES + 1
+    if not query.has_text:
+        sql = f"""SELECT a.id, a.key, a.created, 0 FROM {artifacts} a
+            {"WHERE " + " AND ".join(where) if where else ""}
+            ORDER BY a.created DESC, a.id DESC LIMIT {limit}"""
+    elif connection.vendor == "postgresql":
+        tsq, tsq_params = _tsquery(query)
+        # Date filters on the document's copy of `created` too: its index can drive the scan.
+        where = [w.replace("a.created", "s.created") for w in where]
+        sql = f"""SELECT h.id, h.key, h.created, ts_rank(h.vector, {tsq}) AS score
+            FROM (SELECT a.id, a.key, s.created, s.vector FROM {documents} s
+                  JOIN {artifacts} a ON a.id = s.artifact_id
+                  WHERE s.vector @@ {tsq}{"".join(" AND " + w for w in where)}
+                  ORDER BY s.created DESC LIMIT {limit}) h"""
+        params = [*tsq_params, *tsq_params, *params]
+    else:
+        sql = f"""SELECT a.id, a.key, s.created, -bm25({FTS_TABLE}, 4.0, 1.0) AS score
+            FROM {FTS_TABLE} JOIN {documents} s ON s.id = {FTS_TABLE}.rowid
+            JOIN {artifacts} a ON a.id = s.artifact_id
+            WHERE {FTS_TABLE} MATCH %s{"".join(" AND " + w for w in where)}
+            ORDER BY {FTS_TABLE}.rowid DESC LIMIT {limit}"""
+        params = [_fts_match(query), *params]
+    id_field = Artifact._meta.get_field("id")
+    created_field = Artifact._meta.get_field("created")
+    converters = connection.ops.get_db_converters
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    hits = []
+    for pk, key, created, score in rows:
+        for convert in converters(id_field.get_col(Artifact._meta.db_table)):
+            pk = convert(pk, None, connection)
+        for convert in converters(created_field.get_col(Artifact._meta.db_table)):
+            created = convert(created, None, connection)
+        hits.append(Hit(id=pk, key=key, created=created, score=float(score or 0)))
+    capped = len(hits) > CANDIDATES
+    hits = hits[:CANDIDATES]
+    hits.sort(key=lambda h: (h.score, h.created), reverse=True)
+    return Hits(hits=hits, capped=capped)
+
+
+@dataclass
+class Group:
+    """A search result: a key (its best-matching version `hit`) or an unkeyed artifact."""
+
+    key: str | None
+    hit: Hit
+    matches: int = 1
+
+
+def group_by_key(hits: list[Hit]) -> list[Group]:
+    """One result per key (its best match first), unkeyed artifacts each on their own; in the
+    order of their best match."""
+    groups: list[Group] = []
+    by_key: dict[str, Group] = {}
+    for hit in hits:
+        if hit.key is None:
+            groups.append(Group(key=None, hit=hit))
+        elif hit.key in by_key:
+            by_key[hit.key].matches += 1
+        else:
+            by_key[hit.key] = group = Group(key=hit.key, hit=hit)
+            groups.append(group)
+    return groups
+
+
+# --------------------------------------------------------------------------- rebuild --
+
+REBUILD_FIELDS = ("id", "key", "type", "description", "data", "metadata", "created")
+
+
+def rebuild(*, artifact_model=Artifact, document_model=SearchDocument, batch=500, progress=None):
+    """Write every version's search document afresh, oldest first, in transactions of `batch`
+    versions (`progress(done, total)` after each). Used by migration 0005 (with its historical
+    models) and `manage.py rebuild_search_index`. Returns the number of versions indexed."""
+    from django.db import transaction  # noqa: PLC0415
+    from django.db.models import Q  # noqa: PLC0415
+
+    total = artifact_model.objects.count()
+    document_model.objects.all().delete()
+    done, after = 0, None
+    while True:
+        rows = artifact_model.objects.order_by("created", "id")
+        if after is not None:
+            rows = rows.filter(Q(created__gt=after[0]) | Q(created=after[0], id__gt=after[1]))
+        rows = list(rows.values(*REBUILD_FIELDS)[:batch])
+        if not rows:
+            break
+        documents = []
+        for row in rows:
+            title, body = document_text(
+                key=row["key"],
+                description=row["description"],
+                type=row["type"],
+                data=row["data"],
+                metadata=row["metadata"],
+            )
+            documents.append(
+                document_model(
+                    artifact_id=row["id"], created=row["created"], title=title, body=body
+                )
+            )
+        with transaction.atomic():
+            document_model.objects.bulk_create(documents, batch_size=batch)
+        done += len(rows)
+        after = (rows[-1]["created"], rows[-1]["id"])
+        if progress is not None:
+            progress(done, total)
+    return done
