@@ -294,6 +294,30 @@ class RunQuerySet(models.QuerySet):
             "start_time", "created", "id"
         )
 
+    def search(self, q: str) -> RunQuerySet:
+        """Runs whose flow name or run name contains `q`, or whose id is or contains it."""
+        q = q.strip()
+        if not q:
+            return self
+        match = models.Q(flow_name__icontains=q) | models.Q(name__icontains=q)
+        try:
+            match |= models.Q(id=uuid.UUID(q))
+        except ValueError:
+            if all(c in "0123456789abcdef-" for c in q.lower()):  # a part of an id, as shown
+                match |= models.Q(id__icontains=q.lower())
+        return self.filter(match)
+
+    def flow_names(self, limit: int = 500) -> list[str]:
+        """Distinct flow names, A to Z."""
+        names = (
+            self.filter(kind=FLOW_RUN)
+            .exclude(flow_name="")
+            .order_by("flow_name")
+            .values_list("flow_name", flat=True)
+            .distinct()
+        )
+        return list(names[:limit])
+
     def names_for(self, ids) -> dict:
         """{run id: Run} for the given ids (one query; unknown ids are absent)."""
         ids = {run_id for run_id in ids if run_id}

@@ -21,9 +21,11 @@ from django_htmx.http import HttpResponseStopPolling
 
 from artifacts_app import rendering, services
 from artifacts_app.models import (
+    FLOW_RUN,
     KNOWN_TYPES,
     Artifact,
     ArtifactCollection,
+    Run,
     attach_data_if_small,
     attach_small_data,
     attach_version_counts,
@@ -58,7 +60,6 @@ class BoundedPaginator(Paginator):
         return counted if self.exact else self.bound
 
 
-RUN_LIMIT = 500
 LIST_SORTS = {
     "updated": ("-updated", "-id"),
     "created": ("-created", "-id"),
@@ -115,12 +116,17 @@ def artifact_list(request):
     if sort not in LIST_SORTS:
         sort = "updated"
     tab = "unkeyed" if request.GET.get("tab") == "unkeyed" else "keys"
+    flow = request.GET.get("flow", "").strip()[:500]
+    # ?flow=<flow name>: artifacts of that flow's runs (the latest version's run, for keys).
+    flow_runs = Run.objects.filter(kind=FLOW_RUN, flow_name=flow).values("id")
     if tab == "unkeyed":
         queryset = Artifact.objects.unkeyed()
         if q:
             queryset = queryset.filter(description__icontains=q)
         if type_:
             queryset = queryset.filter(type=type_)
+        if flow:
+            queryset = queryset.filter(flow_run_id__in=flow_runs)
         if sort in ("updated", "created"):
             queryset = queryset.order_by(*LIST_SORTS[sort])
     else:
@@ -129,20 +135,28 @@ def artifact_list(request):
             queryset = queryset.filter(Q(key__icontains=q) | Q(latest__description__icontains=q))
         if type_:
             queryset = queryset.filter(type=type_)
+        if flow:
+            queryset = queryset.filter(latest__flow_run_id__in=flow_runs)
         queryset = queryset.order_by(*LIST_SORTS[sort])
     paginator = BoundedPaginator(queryset, LIST_PAGE_SIZE, request.GET.get("page"))
     page = paginator.get_page(request.GET.get("page"))
     if tab == "keys":
         attach_small_data(page.object_list)
         attach_version_counts(page.object_list)
+        shown = [collection.latest for collection in page.object_list]
+    else:
+        shown = list(page.object_list)
     context = {
         "page": page,
+        "runs": runs_of(*shown),
         "tab": tab,
         "q": q,
         "type": type_,
+        "flow": flow,
+        "flows": Run.objects.flow_names,  # called only by the whole page, not the fragment
         "sort": sort,
         "types": KNOWN_TYPES,
-        "live": page.number == 1 and not q,
+        "live": page.number == 1 and not q and not flow,
         "view": "list" if request.GET.get("view") == "list" else "cards",
     }
     template = (
@@ -167,6 +181,7 @@ def key_detail(request, key):
     context = {
         "collection": collection,
         "latest": collection.latest,
+        "runs": runs_of(collection.latest, *versions),
         "versions": versions,
         "numbered": numbered,
         "watch_delay": NEW_VERSION_WAITS[0],
@@ -241,7 +256,11 @@ def _artifact_for_page(pk) -> Artifact:
 @read_access
 def artifact_detail(request, pk):
     artifact = _artifact_for_page(pk)
-    context = {"artifact": artifact, "raw_head": rendering.raw_head(artifact)}
+    context = {
+        "artifact": artifact,
+        "raw_head": rendering.raw_head(artifact),
+        "runs": runs_of(artifact),
+    }
     if artifact.key:
         versions = Artifact.objects.filter(key=artifact.key)
         context["newer"] = _neighbour(versions, artifact, after=True)
@@ -253,25 +272,6 @@ def artifact_detail(request, pk):
         context["run_next"] = _neighbour(in_run, artifact, after=True)
         context["run_previous"] = _neighbour(in_run, artifact, after=False)
     return render(request, "artifacts/artifact_detail.html", context)
-
-
-@require_GET
-@read_access
-def run_detail(request, flow_run_id):
-    run_id = _uuid_or_404(flow_run_id)
-    artifacts = list(Artifact.objects.for_run(run_id)[: RUN_LIMIT + 1])
-    truncated = len(artifacts) > RUN_LIMIT
-    groups: dict = {}
-    for artifact in artifacts[:RUN_LIMIT]:
-        groups.setdefault(artifact.task_run_id, []).append(artifact)
-    ordered = sorted(groups.items(), key=lambda item: (item[0] is not None, str(item[0] or "")))
-    context = {
-        "run_id": run_id,
-        "groups": ordered,
-        "count": min(len(artifacts), RUN_LIMIT),
-        "truncated": truncated,
-    }
-    return render(request, "artifacts/run_detail.html", context)
 
 
 @require_GET
@@ -381,3 +381,14 @@ def key_delete(request, key):
         "artifacts/confirm_delete.html",
         {"collection": collection, "count": count, "what": "key"},
     )
+
+
+def runs_of(*artifacts, extra_ids=()) -> dict:
+    """{run id: Run} for the flow and task runs of these artifacts (and `extra_ids`), for
+    templatetags/runs.py; one query, none when no artifact has a run."""
+    ids = set(extra_ids)
+    for artifact in artifacts:
+        if artifact is not None:
+            ids.update((artifact.flow_run_id, artifact.task_run_id))
+    ids.discard(None)
+    return Run.objects.names_for(ids) if ids else {}
