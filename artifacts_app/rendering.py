@@ -132,17 +132,18 @@ def table_columns_rows(data, cell=_same, *, owned: bool = False) -> tuple[list[s
     )
 
 
-def progress_number(data) -> float:
+def progress_number(data) -> float | None:
+    """A progress artifact's value as a number, or None when `data` is not one (the dashboard then
+    shows it as JSON). Not clamped: the bar draws it clamped and prints the stored value."""
     if isinstance(data, bool) or not isinstance(data, int | float) or not math.isfinite(data):
-        raise ValidationError({"data": "Progress must be a number between 0 and 100."})
-    if not 0 <= data <= 100:
-        raise ValidationError({"data": "Progress must be between 0 and 100."})
+        return None
     return float(data)
 
 
-def validate_data(type_: str | None, data) -> None:
-    """Reject data that cannot be rendered for the types we render; other types pass.
-    Any type: NaN and Infinity are not JSON (the database would refuse them)."""
+def validate_data(data) -> None:
+    """`data` may be any JSON value for any type, as on Prefect's server: its shape is checked
+    at render time, not here. What is refused is what is not JSON or cannot be answered again:
+    NaN and Infinity, integers outside 64 bits."""
     if not isinstance(data, str | type(None)):
         try:
             json.dumps(data, allow_nan=False)
@@ -157,19 +158,6 @@ def validate_data(type_: str | None, data) -> None:
                     {"data": "Integers must fit in 64 bits; send larger numbers as strings."}
                 ) from None
             raise ValidationError({"data": "Data must be JSON."}) from None
-    if type_ == models.TABLE:
-        table_columns_rows(data)
-    elif type_ == models.PROGRESS:
-        progress_number(data)
-    elif type_ == models.IMAGE:
-        if not is_safe_url(data):
-            raise ValidationError({"data": "Image data must be an http or https URL."})
-    elif type_ == models.LINK:
-        url = data.get("link") if isinstance(data, dict) else data
-        if not is_safe_url(url, SAFE_LINK_SCHEMES):
-            raise ValidationError({"data": "Link must be an http, https or mailto URL."})
-    elif type_ in (models.MARKDOWN, models.HTML) and not isinstance(data, str):
-        raise ValidationError({"data": f"{type_.capitalize()} data must be a string."})
 
 
 # ------------------------------------------------------------------------------ rendering --

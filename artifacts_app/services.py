@@ -187,7 +187,7 @@ def artifact_create(
     task_run_id: uuid.UUID | None = None,
 ) -> Artifact:
     rendering.validate_key(key)
-    rendering.validate_data(type, data)
+    rendering.validate_data(data)
     metadata = rendering.clean_metadata(metadata)
     if key and connection.vendor == "postgresql":
         # The run rows first: a run row without its artifact is harmless, the reverse would
@@ -247,22 +247,22 @@ def artifact_update(
     gets a strictly later `updated`, so a reader that keeps the newest `updated` it has seen never
     goes backwards (the dashboard's progress poll does exactly that)."""
     fields: dict[str, Any] = {}
+    if data is not UNSET:
+        rendering.validate_data(data)
     if description is not UNSET:
         fields["description"] = description
     if metadata is not UNSET:
         fields["metadata"] = rendering.clean_metadata(metadata)
     with _write_transaction():
-        row = (
+        previous = (
             Artifact.objects.select_for_update()
             .filter(pk=artifact_id)
-            .values_list("type", "updated")
+            .values_list("updated", flat=True)
             .first()
         )
-        if row is None:
+        if previous is None:
             raise ArtifactNotFound(artifact_id)
-        type_, previous = row
         if data is not UNSET:
-            rendering.validate_data(type_, data)
             fields["data"] = data
         fields["updated"] = _next_updated(previous)
         Artifact.objects.filter(pk=artifact_id).update(**fields)

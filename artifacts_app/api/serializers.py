@@ -137,7 +137,7 @@ class ArtifactUpdateSerializer(StrictFieldsMixin, serializers.Serializer):
 
 class ProgressSerializer(StrictFieldsMixin, serializers.Serializer):
     increment = serializers.FloatField(required=False, min_value=-1e9, max_value=1e9)
-    value = serializers.FloatField(required=False, min_value=0, max_value=100)
+    value = serializers.FloatField(required=False, min_value=-1e9, max_value=1e9)
 
     def validate(self, attrs):
         if ("increment" in attrs) == ("value" in attrs):

@@ -314,14 +314,16 @@ class ProgressArtifact(Artifact):
     progress: float = 0.0
     type: str | None = "progress"
 
-    def format(self) -> float:
+    def format(self) -> float | None:
         return clamp_progress(self.progress)
 
 
-def clamp_progress(progress: float) -> float:
+def clamp_progress(progress: float) -> float | None:
+    """As Prefect's ProgressArtifact: a value outside 0..100 is clamped with a warning (never
+    refused); NaN is passed on, and goes on the wire as null (pydantic's JSON mode)."""
     value = float(progress)
     if math.isnan(value):
-        raise ValueError("progress must be a number between 0 and 100, not NaN")
+        return None
     if value < 0 or value > 100:
         warnings.warn(
             f"progress {value} is outside 0..100 and was clamped", UserWarning, stacklevel=4

@@ -22,9 +22,11 @@ from django_htmx.http import HttpResponseStopPolling
 
 from artifacts_app import rendering, search, services
 from artifacts_app.models import (
+    FLOW_RUN,
     KNOWN_TYPES,
     Artifact,
     ArtifactCollection,
+    Run,
     attach_data_if_small,
     attach_small_data,
     attach_version_counts,
@@ -59,7 +61,6 @@ class BoundedPaginator(Paginator):
         return counted if self.exact else self.bound
 
 
-RUN_LIMIT = 500
 LIST_SORTS = {
     "updated": ("-updated", "-id"),
     "created": ("-created", "-id"),
@@ -145,12 +146,23 @@ def _search_filters(request) -> tuple[search.Query, dict]:
     return query, filters
 
 
-def _search_page(request, query, filters, *, tab, type_, sort):
+def _matching_runs(query, limit: int = 8) -> list:
+    """Runs whose name or flow name holds every word of the search (at most `limit`, newest
+    first): the search finds runs by name as well as artifacts."""
+    if not query.has_text:
+        return []
+    runs = Run.objects.all()
+    for word in [*query.prefixes, *(word for phrase in query.phrases for word in phrase)]:
+        runs = runs.filter(Q(name__icontains=word) | Q(flow_name__icontains=word))
+    return list(runs.order_by("-created", "-id")[:limit])
+
+
+def _search_page(request, query, filters, *, tab, type_, sort, flow=""):
     """One page of search results: keys (each once, its best-matching version noted) or
     unkeyed artifacts. Returns the page and the search's own time in ms."""
     started = time.perf_counter()
     hits = search.search_versions(
-        query, keyed=tab == "keys", type_=type_, flow_run=filters["flow_run_id"]
+        query, keyed=tab == "keys", type_=type_, flow_run=filters["flow_run_id"], flow=flow
     )
     elapsed = (time.perf_counter() - started) * 1000
     groups = search.group_by_key(hits.hits)
@@ -199,17 +211,22 @@ def artifact_list(request):
     if sort not in LIST_SORTS and not (searching and sort == "relevance"):
         sort = ""
     tab = "unkeyed" if request.GET.get("tab") == "unkeyed" else "keys"
+    flow = request.GET.get("flow", "").strip()[:500]
     search_ms = None
     if searching:
         page, search_ms = _search_page(
-            request, query, filters, tab=tab, type_=type_, sort=sort or "relevance"
+            request, query, filters, tab=tab, type_=type_, sort=sort or "relevance", flow=flow
         )
     else:
         order = LIST_SORTS[sort or "updated"]
+        # ?flow=<flow name>: artifacts of that flow's runs (the latest version's run, for keys).
+        flow_runs = Run.objects.filter(kind=FLOW_RUN, flow_name=flow).values("id")
         if tab == "unkeyed":
             queryset = Artifact.objects.unkeyed()
             if type_:
                 queryset = queryset.filter(type=type_)
+            if flow:
+                queryset = queryset.filter(flow_run_id__in=flow_runs)
             if sort in ("", "updated", "created"):
                 queryset = queryset.order_by(*order)
         else:
@@ -218,14 +235,24 @@ def artifact_list(request):
             )
             if type_:
                 queryset = queryset.filter(type=type_)
+            if flow:
+                queryset = queryset.filter(latest__flow_run_id__in=flow_runs)
             queryset = queryset.order_by(*order)
         paginator = BoundedPaginator(queryset, LIST_PAGE_SIZE, request.GET.get("page"))
         page = paginator.get_page(request.GET.get("page"))
         if tab == "keys":
             attach_small_data(page.object_list)
             attach_version_counts(page.object_list)
+    if tab == "keys":
+        shown = [collection.latest for collection in page.object_list]
+    else:
+        shown = list(page.object_list)
+    matching_runs = _matching_runs(query) if page.number == 1 else []
+    runs = runs_of(*shown)
+    runs.update({run.id: run for run in matching_runs})
     context = {
         "page": page,
+        "runs": runs,
         "tab": tab,
         "q": q,
         "date_from": filters["from"],
@@ -235,10 +262,13 @@ def artifact_list(request):
         "searching": searching,
         "ranked": searching and query.has_text and sort in ("", "relevance"),
         "type": type_,
+        "flow": flow,
+        "flows": Run.objects.flow_names,  # called only by the whole page, not the fragment
         "sort": sort,
         "types": KNOWN_TYPES,
         "search_limit": search.CANDIDATES,
-        "live": page.number == 1 and not searching,
+        "matching_runs": matching_runs,
+        "live": page.number == 1 and not searching and not flow,
         "view": "list" if request.GET.get("view") == "list" else "cards",
     }
     template = (
@@ -277,6 +307,7 @@ def key_detail(request, key):
     context = {
         "collection": collection,
         "latest": collection.latest,
+        "runs": runs_of(collection.latest, *versions),
         "versions": versions,
         "numbered": numbered,
         "watch_delay": NEW_VERSION_WAITS[0],
@@ -351,7 +382,11 @@ def _artifact_for_page(pk) -> Artifact:
 @read_access
 def artifact_detail(request, pk):
     artifact = _artifact_for_page(pk)
-    context = {"artifact": artifact, "raw_head": rendering.raw_head(artifact)}
+    context = {
+        "artifact": artifact,
+        "raw_head": rendering.raw_head(artifact),
+        "runs": runs_of(artifact),
+    }
     if artifact.key:
         versions = Artifact.objects.filter(key=artifact.key)
         context["newer"] = _neighbour(versions, artifact, after=True)
@@ -363,25 +398,6 @@ def artifact_detail(request, pk):
         context["run_next"] = _neighbour(in_run, artifact, after=True)
         context["run_previous"] = _neighbour(in_run, artifact, after=False)
     return render(request, "artifacts/artifact_detail.html", context)
-
-
-@require_GET
-@read_access
-def run_detail(request, flow_run_id):
-    run_id = _uuid_or_404(flow_run_id)
-    artifacts = list(Artifact.objects.for_run(run_id)[: RUN_LIMIT + 1])
-    truncated = len(artifacts) > RUN_LIMIT
-    groups: dict = {}
-    for artifact in artifacts[:RUN_LIMIT]:
-        groups.setdefault(artifact.task_run_id, []).append(artifact)
-    ordered = sorted(groups.items(), key=lambda item: (item[0] is not None, str(item[0] or "")))
-    context = {
-        "run_id": run_id,
-        "groups": ordered,
-        "count": min(len(artifacts), RUN_LIMIT),
-        "truncated": truncated,
-    }
-    return render(request, "artifacts/run_detail.html", context)
 
 
 @require_GET
@@ -491,3 +507,14 @@ def key_delete(request, key):
         "artifacts/confirm_delete.html",
         {"collection": collection, "count": count, "what": "key"},
     )
+
+
+def runs_of(*artifacts, extra_ids=()) -> dict:
+    """{run id: Run} for the flow and task runs of these artifacts (and `extra_ids`), for
+    templatetags/runs.py; one query, none when no artifact has a run."""
+    ids = set(extra_ids)
+    for artifact in artifacts:
+        if artifact is not None:
+            ids.update((artifact.flow_run_id, artifact.task_run_id))
+    ids.discard(None)
+    return Run.objects.names_for(ids) if ids else {}

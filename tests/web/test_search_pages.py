@@ -140,3 +140,23 @@ def test_search_pages_by_key(client):
 
 def test_help_page(client):
     assertContains(client.get("/artifacts/search/"), "How search works")
+
+
+def test_search_finds_runs_by_flow_and_run_name_and_filters_by_flow(client):
+    from artifacts_app import services
+
+    etl, other = uuid.uuid4(), uuid.uuid4()
+    services.run_upsert(
+        runs=[
+            {"id": etl, "kind": "flow", "name": "crimson-tiger", "flow_name": "nightly-etl"},
+            {"id": other, "kind": "flow", "name": "blue-fox", "flow_name": "weekly-etl"},
+        ]
+    )
+    ArtifactFactory(key="etl-report", data="# rows loaded", flow_run_id=etl)
+    ArtifactFactory(key="weekly-report", data="# rows loaded", flow_run_id=other)
+    response = client.get("/artifacts/?q=crimson")
+    assertContains(response, f'href="/runs/flow-run/{etl}/"')
+    assertContains(response, "nightly-etl / crimson-tiger")
+    assert sorted(keys_on(client.get("/artifacts/?q=rows"))) == ["etl-report", "weekly-report"]
+    assert keys_on(client.get("/artifacts/?q=rows&flow=nightly-etl")) == ["etl-report"]
+    assert keys_on(client.get("/artifacts/?flow=weekly-etl")) == ["weekly-report"]
