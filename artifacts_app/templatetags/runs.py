@@ -14,16 +14,17 @@ register = template.Library()
 
 
 def _run(context, run_id, kind):
-    """The Run of `run_id` from the page's `runs`; looked up (and remembered for this render)
-    when a view did not bring it."""
+    """The Run of `run_id` from the page's `runs` (a run missing there has no row: no query per
+    card); looked up (and remembered for this render) only when a view brought no `runs`."""
     if not run_id:
         return None
     runs = context.get("runs")
-    if runs is None:
-        runs = context.render_context.setdefault("runs_looked_up", {})
-    if run_id not in runs:
-        runs[run_id] = Run.objects.filter(pk=run_id).first()
-    return runs[run_id] or Run(id=run_id, kind=kind)
+    if runs is not None:  # the view's one query: a run it did not find has no row
+        return runs.get(run_id) or Run(id=run_id, kind=kind)
+    looked_up = context.render_context.setdefault("runs_looked_up", {})
+    if run_id not in looked_up:
+        looked_up[run_id] = Run.objects.filter(pk=run_id).first()
+    return looked_up[run_id] or Run(id=run_id, kind=kind)
 
 
 def flow_run_text(run) -> str:
