@@ -1,9 +1,14 @@
-"""Request-size cap: a body over ARTIFACTS_MAX_BODY_BYTES is refused with 413 before it is read."""
+"""Our middleware: the request-size cap (a body over ARTIFACTS_MAX_BODY_BYTES is refused with 413
+before it is read) and django-csp's Content-Security-Policy with the site's policy built once."""
 
 from __future__ import annotations
 
 import io
 
+import csp.middleware
+from csp.constants import HEADER
+from csp.middleware import CheckableLazyObject
+from csp.utils import build_policy
 from django.conf import settings
 from django.http import JsonResponse
 
@@ -40,3 +45,53 @@ class BodySizeLimitMiddleware:
             request._body = body
             request._stream = io.BytesIO(body)
         return self.get_response(request)
+
+
+# What a view or decorator may set on a response to bring a policy of its own (django-csp 4).
+_OWN_POLICY = (
+    "_csp_exempt",
+    "_csp_config",
+    "_csp_update",
+    "_csp_replace",
+    "_csp_exempt_ro",
+    "_csp_config_ro",
+    "_csp_update_ro",
+    "_csp_replace_ro",
+)
+_site_policy_memo: tuple[object, str] | None = None
+
+
+def _site_policy() -> str:
+    """settings.CONTENT_SECURITY_POLICY as a header value, built by django-csp once per settings
+    object (a test's override_settings gets its own)."""
+    global _site_policy_memo
+    config = getattr(settings, "CONTENT_SECURITY_POLICY", None)
+    memo = _site_policy_memo
+    if memo is None or memo[0] is not config:
+        memo = _site_policy_memo = (config, build_policy())
+    return memo[1]
+
+
+class CSPMiddleware(csp.middleware.CSPMiddleware):
+    """django-csp's middleware, with one shortcut: a response that brings no policy of its own,
+    to a request that used no nonce, gets the site's policy, which is the same string every time,
+    so it is built once instead of per response (0.37 M instructions, a tenth of an API read).
+    Everything else (nonces, per-view policies, report-only, excluded prefixes, DEBUG's error
+    pages) goes through django-csp unchanged."""
+
+    def process_response(self, request, response):
+        if (
+            settings.DEBUG
+            or getattr(request, "_csp_nonce", None) is not None
+            or getattr(settings, "CONTENT_SECURITY_POLICY_REPORT_ONLY", None)
+            or (getattr(settings, "CONTENT_SECURITY_POLICY", None) or {}).get(
+                "EXCLUDE_URL_PREFIXES"
+            )
+            or any(hasattr(response, name) for name in _OWN_POLICY)
+        ):
+            return super().process_response(request, response)
+        policy = _site_policy()
+        if policy and HEADER not in response:
+            response[HEADER] = policy
+        request.csp_nonce = CheckableLazyObject(self._csp_nonce_post_response)
+        return response

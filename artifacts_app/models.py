@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import hmac
 import math
@@ -64,6 +65,13 @@ class ArtifactQuerySet(models.QuerySet):
     def for_task_run(self, task_run_id) -> ArtifactQuerySet:
         return self.filter(task_run_id=task_run_id).order_by("created", "id")
 
+    def latest_of_key(self, key: str) -> Artifact | None:
+        """The latest version of a key, or None: the API's hottest read (`GET /{key}/latest`),
+        so one fixed statement through `raw()` (which still applies each field's database
+        converters) instead of a join compiled by the ORM on every call: 67 us instead of
+        390 us of CPU (benchmarks/README.md)."""
+        return next(iter(self.raw(_latest_of_key_sql(connection.vendor), [key])), None)
+
     def unkeyed(self) -> ArtifactQuerySet:
         return self.filter(key__isnull=True).order_by("-created", "-id")
 
@@ -82,6 +90,19 @@ class ArtifactQuerySet(models.QuerySet):
             output_field=models.JSONField(),
         )
         return self.defer("data").annotate(small_data=small)
+
+
+@functools.cache
+def _latest_of_key_sql(vendor: str) -> str:
+    qn = connection.ops.quote_name
+    columns = ", ".join(
+        f"a.{qn(field.column)}" for field in Artifact._meta.concrete_fields if not field.generated
+    )
+    return (
+        f"SELECT {columns} FROM {qn(Artifact._meta.db_table)} a"
+        f" JOIN {qn(ArtifactCollection._meta.db_table)} c ON c.{qn('latest_id')} = a.{qn('id')}"
+        f" WHERE c.{qn('key')} = %s"
+    )
 
 
 class Artifact(models.Model):
@@ -283,6 +304,30 @@ class RunQuerySet(models.QuerySet):
         return self.filter(kind=TASK_RUN, flow_run_id=flow_run_id).order_by(
             "start_time", "created", "id"
         )
+
+    def search(self, q: str) -> RunQuerySet:
+        """Runs whose flow name or run name contains `q`, or whose id is or contains it."""
+        q = q.strip()
+        if not q:
+            return self
+        match = models.Q(flow_name__icontains=q) | models.Q(name__icontains=q)
+        try:
+            match |= models.Q(id=uuid.UUID(q))
+        except ValueError:
+            if all(c in "0123456789abcdef-" for c in q.lower()):  # a part of an id, as shown
+                match |= models.Q(id__icontains=q.lower())
+        return self.filter(match)
+
+    def flow_names(self, limit: int = 500) -> list[str]:
+        """Distinct flow names, A to Z."""
+        names = (
+            self.filter(kind=FLOW_RUN)
+            .exclude(flow_name="")
+            .order_by("flow_name")
+            .values_list("flow_name", flat=True)
+            .distinct()
+        )
+        return list(names[:limit])
 
     def names_for(self, ids) -> dict:
         """{run id: Run} for the given ids (one query; unknown ids are absent)."""

@@ -60,7 +60,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "artifacts_app.middleware.BodySizeLimitMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "artifacts_app.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -231,6 +231,11 @@ if not isinstance(ARTIFACTS_RETENTION_OVERRIDES, dict) or not all(
     )
 # Who may frame /artifacts/key/<key>/embed/ (CSP frame-ancestors), e.g. "'self' https://wiki.example.com".
 ARTIFACTS_EMBED_FRAME_ANCESTORS = os.environ.get("ARTIFACTS_EMBED_FRAME_ANCESTORS", "'self'")
+# Prefect alongside: the base URL of its UI (runs link to `{ui}/runs/flow-run/{id}`), and of its
+# API, where names of runs we have not seen are looked up (e.g. http://127.0.0.1:4200/api).
+ARTIFACTS_PREFECT_UI_URL = os.environ.get("ARTIFACTS_PREFECT_UI_URL", "").rstrip("/")
+ARTIFACTS_PREFECT_API_URL = os.environ.get("ARTIFACTS_PREFECT_API_URL", "").rstrip("/")
+ARTIFACTS_PREFECT_API_KEY = os.environ.get("ARTIFACTS_PREFECT_API_KEY", "")
 
 LOGGING = {
     "version": 1,

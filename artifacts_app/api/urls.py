@@ -4,7 +4,7 @@ from csp.decorators import csp_update
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from . import views
+from . import runs, views
 
 UUID = r"(?P<artifact_id>[^/]+)"
 KEY = r"(?P<key>[^/]+)"
@@ -34,6 +34,8 @@ urlpatterns = [
         name="artifact-progress",
     ),
     re_path(rf"^artifacts/{UUID}/?$", views.ArtifactDetailView.as_view(), name="artifact-detail"),
+    # Ours, beyond Prefect's API (its client never calls these).
+    re_path(r"^ext/runs/?$", runs.RunNamesView.as_view(), name="ext-runs"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # Swagger UI initialises itself with an inline script and styles: allowed on this page only
     # (it shows no user data).

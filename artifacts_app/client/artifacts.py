@@ -122,21 +122,82 @@ class ArtifactResponse:
 def run_ids() -> tuple[uuid.UUID | None, uuid.UUID | None]:
     """(flow_run_id, task_run_id): from ARTIFACTS_FLOW_RUN_ID / ARTIFACTS_TASK_RUN_ID, else from
     Prefect's run context when this code runs inside a Prefect flow or task."""
+    flow_run_id, task_run_id, _ = run_context()
+    return flow_run_id, task_run_id
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if isinstance(value, dt.datetime) else None
+
+
+def run_context() -> tuple[uuid.UUID | None, uuid.UUID | None, list[dict]]:
+    """(flow_run_id, task_run_id, runs): the run ids, and what is known of those runs' names for
+    the server's `POST /api/ext/runs`. From ARTIFACTS_FLOW_RUN_ID / ARTIFACTS_TASK_RUN_ID with
+    ARTIFACTS_FLOW_NAME / ARTIFACTS_FLOW_RUN_NAME / ARTIFACTS_TASK_RUN_NAME, else from Prefect's
+    run context inside a Prefect flow or task (Prefect is optional)."""
     flow_run_id = _parse_uuid(os.environ.get("ARTIFACTS_FLOW_RUN_ID"))
     task_run_id = _parse_uuid(os.environ.get("ARTIFACTS_TASK_RUN_ID"))
     if flow_run_id or task_run_id:
-        return flow_run_id, task_run_id
+        runs = []
+        flow_name = os.environ.get("ARTIFACTS_FLOW_NAME")
+        flow_run_name = os.environ.get("ARTIFACTS_FLOW_RUN_NAME")
+        task_run_name = os.environ.get("ARTIFACTS_TASK_RUN_NAME")
+        if flow_run_id and (flow_name or flow_run_name):
+            runs.append(
+                {"id": flow_run_id, "kind": "flow", "name": flow_run_name, "flow_name": flow_name}
+            )
+        if task_run_id and task_run_name:
+            runs.append(
+                {"id": task_run_id, "kind": "task", "name": task_run_name,
+                 "flow_run_id": flow_run_id}
+            )  # fmt: skip
+        return flow_run_id, task_run_id, runs
     try:  # only when Prefect is installed; never required
         from prefect.context import FlowRunContext, TaskRunContext
     except Exception:  # noqa: BLE001 - Prefect absent or broken: no run context
-        return None, None
+        return None, None, []
+    runs = []
     task_ctx = TaskRunContext.get()
-    if task_ctx is not None:
-        return task_ctx.task_run.flow_run_id, task_ctx.task_run.id
     flow_ctx = FlowRunContext.get()
-    if flow_ctx is not None and flow_ctx.flow_run is not None:
-        return flow_ctx.flow_run.id, None
-    return None, None
+    flow_run = flow_ctx.flow_run if flow_ctx is not None else None
+    if task_ctx is not None:
+        task_run = task_ctx.task_run
+        flow_run_id, task_run_id = task_run.flow_run_id, task_run.id
+        runs.append(
+            {"id": task_run.id, "kind": "task", "name": task_run.name,
+             "flow_run_id": task_run.flow_run_id, "start_time": _iso(task_run.start_time)}
+        )  # fmt: skip
+    elif flow_run is not None:
+        flow_run_id = flow_run.id
+    if flow_run is not None and flow_run.id == flow_run_id:
+        flow = getattr(flow_ctx, "flow", None)
+        runs.append(
+            {"id": flow_run.id, "kind": "flow", "name": flow_run.name,
+             "flow_name": getattr(flow, "name", None), "start_time": _iso(flow_run.start_time)}
+        )  # fmt: skip
+    return flow_run_id, task_run_id, runs
+
+
+_names_sent: set = set()  # (run id, name) sent by this process: each run's names go once
+
+
+def _names_plan(runs: list[dict]) -> Plan:
+    """Send run names the server has not had from this process (best effort: a server without
+    the route, or any failure, never stops the artifact)."""
+    fresh = [run for run in runs if (run["id"], run.get("name")) not in _names_sent]
+    if not fresh:
+        return
+    body = {
+        "runs": [
+            {name: _jsonable(value) for name, value in run.items() if value is not None}
+            for run in fresh
+        ]
+    }
+    answer = yield Request("POST", "ext/runs", json=body, best_effort=True)
+    if answer is not None:
+        if len(_names_sent) > 10_000:  # a long-lived worker: forget old runs
+            _names_sent.clear()
+        _names_sent.update((run["id"], run.get("name")) for run in fresh)
 
 
 def _jsonable(value):
@@ -162,8 +223,7 @@ class Artifact:
         """The `data` sent on the wire (Prefect sends a generic artifact's data as JSON text)."""
         return json.dumps(self.data)
 
-    def _payload(self) -> dict:
-        flow_run_id, task_run_id = run_ids()
+    def _payload(self, flow_run_id=None, task_run_id=None) -> dict:
         body = {
             "type": self.type,
             "key": self.key,
@@ -177,7 +237,10 @@ class Artifact:
         return body
 
     def _create_plan(self) -> Plan:
-        body = yield Request("POST", "artifacts/", json=self._payload())
+        flow_run_id, task_run_id, runs = run_context()
+        if (self.flow_run_id or flow_run_id) == flow_run_id and runs:
+            yield from _names_plan(runs)
+        body = yield Request("POST", "artifacts/", json=self._payload(flow_run_id, task_run_id))
         return ArtifactResponse.from_json(body)
 
     def create(

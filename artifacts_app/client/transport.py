@@ -33,6 +33,7 @@ class Request:
     json: Any = None
     params: dict | None = None
     ok_404: bool = False  # a 404 answers None instead of raising
+    best_effort: bool = False  # any failure answers None instead of raising (run names)
 
 
 @dataclass
@@ -145,6 +146,14 @@ class ArtifactsClient(_BaseClient):
     """A synchronous client. `with ArtifactsClient() as client:` or pass `client=` to helpers."""
 
     def send(self, request: Request):
+        if request.best_effort:
+            try:
+                return self._send(request)
+            except ArtifactsError:
+                return None
+        return self._send(request)
+
+    def _send(self, request: Request):
         for attempt in range(self.settings.retries + 1):
             try:
                 try:
@@ -172,6 +181,14 @@ class AsyncArtifactsClient(_BaseClient):
     http_class = httpx.AsyncClient
 
     async def send(self, request: Request):
+        if request.best_effort:
+            try:
+                return await self._send(request)
+            except ArtifactsError:
+                return None
+        return await self._send(request)
+
+    async def _send(self, request: Request):
         for attempt in range(self.settings.retries + 1):
             try:
                 try:

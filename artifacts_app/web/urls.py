@@ -1,13 +1,14 @@
 from django.urls import path
 from django.views.generic import RedirectView
 
-from . import embeds, versions, views
+from . import embeds, runs, versions, views
 
 app_name = "artifacts"
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="artifacts:list", permanent=False)),
     path("artifacts/", views.artifact_list, name="list"),
+    path("artifacts/search/", views.search_help, name="search_help"),
     path("artifacts/key/<str:key>/", views.key_detail, name="key"),
     path("artifacts/key/<str:key>/delete/", views.key_delete, name="key_delete"),
     path("artifacts/key/<str:key>/new/", views.new_version_partial, name="new_version"),
@@ -16,7 +17,9 @@ urlpatterns = [
     path("artifacts/artifact/<str:pk>/progress/", views.progress_partial, name="progress"),
     path("artifacts/artifact/<str:pk>/table/", views.table_partial, name="table"),
     path("artifacts/artifact/<str:pk>/download.<str:fmt>", views.download, name="download"),
-    path("runs/flow-run/<str:flow_run_id>/", views.run_detail, name="run"),
+    path("runs/", runs.run_list, name="runs"),
+    path("runs/flow-run/<str:flow_run_id>/", runs.run_detail, name="run"),
+    path("runs/task-run/<str:task_run_id>/", runs.task_run_detail, name="task_run"),
     path("artifacts/key/<str:key>/diff/", versions.key_diff, name="diff"),
     path("artifacts/key/<str:key>/trend/", versions.key_trend, name="trend"),
     path("artifacts/key/<str:key>/embed/", embeds.key_embed, name="embed"),

@@ -23,6 +23,8 @@ def api(live_server, user, monkeypatch):
     monkeypatch.setenv("ARTIFACTS_API_TOKEN", token)
     monkeypatch.delenv("ARTIFACTS_FLOW_RUN_ID", raising=False)
     monkeypatch.delenv("ARTIFACTS_TASK_RUN_ID", raising=False)
+    for name in ("ARTIFACTS_FLOW_NAME", "ARTIFACTS_FLOW_RUN_NAME", "ARTIFACTS_TASK_RUN_NAME"):
+        monkeypatch.delenv(name, raising=False)
     return {"url": f"{live_server.url}/api", "token": token}
 
 
@@ -132,6 +134,40 @@ def test_run_ids_from_environment(api, monkeypatch):
     monkeypatch.setenv("ARTIFACTS_TASK_RUN_ID", str(task))
     artifact = Artifact.objects.get(pk=c.create_markdown_artifact("x", key="run"))
     assert (artifact.flow_run_id, artifact.task_run_id) == (flow, task)
+
+
+def test_run_names_from_environment_are_sent_once(api, monkeypatch):
+    from artifacts_app.models import Run
+
+    flow, task = uuid.uuid4(), uuid.uuid4()
+    monkeypatch.setenv("ARTIFACTS_FLOW_RUN_ID", str(flow))
+    monkeypatch.setenv("ARTIFACTS_TASK_RUN_ID", str(task))
+    monkeypatch.setenv("ARTIFACTS_FLOW_NAME", "nightly-etl")
+    monkeypatch.setenv("ARTIFACTS_FLOW_RUN_NAME", "crimson-tiger")
+    monkeypatch.setenv("ARTIFACTS_TASK_RUN_NAME", "load-1")
+    sent = []
+    original = c.ArtifactsClient.send
+
+    def spy(self, request):
+        sent.append(request.path)
+        return original(self, request)
+
+    monkeypatch.setattr(c.ArtifactsClient, "send", spy)
+    c.create_markdown_artifact("x", key="named")
+    c.create_markdown_artifact("y", key="named")
+    assert sent == ["ext/runs", "artifacts/", "artifacts/"]  # the names go once per run
+    flow_run, task_run = Run.objects.get(pk=flow), Run.objects.get(pk=task)
+    assert (flow_run.flow_name, flow_run.name) == ("nightly-etl", "crimson-tiger")
+    assert (task_run.name, task_run.flow_run_id) == ("load-1", flow)
+
+
+def test_names_failing_never_stop_the_artifact(api, monkeypatch, settings):
+    """A server without the route (or refusing the names) still gets the artifact."""
+    flow = uuid.uuid4()
+    monkeypatch.setenv("ARTIFACTS_FLOW_RUN_ID", str(flow))
+    monkeypatch.setenv("ARTIFACTS_FLOW_RUN_NAME", "x" * 600)  # the server refuses it: 422
+    artifact = Artifact.objects.get(pk=c.create_markdown_artifact("x", key="still-made"))
+    assert artifact.flow_run_id == flow
 
 
 def test_explicit_client(live_server, user):

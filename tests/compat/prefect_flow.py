@@ -8,13 +8,13 @@ from prefect.runtime import flow_run, task_run
 from artifacts_app.client import create_markdown_artifact, create_table_artifact
 
 
-@task
+@task(task_run_name="crunch-numbers")
 def crunch() -> str:
     create_table_artifact([{"rows": 3}], key="task-table", description="from a task")
     return str(task_run.id)
 
 
-@flow
+@flow(name="compat-pipeline", flow_run_name="compat-run-1")
 def pipeline() -> dict:
     task_run_id = crunch()
     create_markdown_artifact("# Flow done", key="flow-summary")

@@ -8,7 +8,7 @@ import tempfile
 import pytest
 
 from artifacts_app import services
-from artifacts_app.models import Artifact, ArtifactCollection
+from artifacts_app.models import Artifact, ArtifactCollection, Run
 from tests.conftest import ROOT
 
 PREFECT_PYTHON = ROOT / ".venv-prefect" / "bin" / "python"
@@ -101,3 +101,17 @@ def test_prefect_flow_posts_through_our_client_with_run_ids(server_process, user
     assert flow_art.task_run_id is None
     assert str(task_art.flow_run_id) == ids["flow_run_id"]
     assert str(task_art.task_run_id) == ids["task_run_id"]
+    # Names from Prefect's run context, through our extension route.
+    flow_run = Run.objects.get(pk=ids["flow_run_id"])
+    assert (flow_run.kind, flow_run.flow_name, flow_run.name) == (
+        "flow",
+        "compat-pipeline",
+        "compat-run-1",
+    )
+    assert flow_run.start_time is not None
+    task_run = Run.objects.get(pk=ids["task_run_id"])
+    assert (task_run.kind, task_run.name, str(task_run.flow_run_id)) == (
+        "task",
+        "crunch-numbers",
+        ids["flow_run_id"],
+    )

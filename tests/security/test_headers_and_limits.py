@@ -44,6 +44,20 @@ def test_pages_send_csp_and_security_headers(client):
         assert b"<script>" not in response.content  # no inline script at all
 
 
+def test_every_answer_carries_the_site_policy_and_views_can_change_theirs(client, settings):
+    from csp.utils import build_policy
+
+    artifact = ArtifactFactory(key="k")
+    site = build_policy()
+    for url in ["/artifacts/", "/api/artifacts/k/latest", f"/api/artifacts/{artifact.pk}"]:
+        assert client.get(url)["Content-Security-Policy"] == site
+    assert client.get("/api/artifacts/nope/latest")["Content-Security-Policy"] == site  # 404
+    docs = client.get("/api/docs/")["Content-Security-Policy"]  # a view with its own update
+    assert "'unsafe-inline'" in docs.split("script-src")[1].split(";")[0]
+    settings.CONTENT_SECURITY_POLICY = {"DIRECTIVES": {"default-src": ["'none'"]}}
+    assert client.get("/api/artifacts/k/latest")["Content-Security-Policy"] == "default-src 'none'"
+
+
 def test_check_deploy_passes_with_the_readme_production_settings():
     readme = (ROOT / "README.md").read_text()
     for name in PRODUCTION_ENV:

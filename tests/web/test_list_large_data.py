@@ -19,12 +19,12 @@ def test_large_table_is_previewed_once_then_not_loaded(client, django_assert_num
     assert len(data) > 4 * LIST_DATA_MAX_BYTES
     ArtifactFactory(key="big", type="table", data=data)
     ArtifactFactory(key="small", data="# small report")
-    # count, the page, the versions per key, the big table's data (cold cache)
-    with django_assert_num_queries(4):
+    # count, the page, the versions per key, the flow names, the big table's data (cold cache)
+    with django_assert_num_queries(5):
         response = client.get("/artifacts/")
     assertContains(response, "10,000 rows × 3 columns")
     assertContains(response, "small report")
-    with django_assert_num_queries(3):  # the parsed table is cached: its data is not fetched
+    with django_assert_num_queries(4):  # the parsed table is cached: its data is not fetched
         response = client.get("/artifacts/")
     assertContains(response, "10,000 rows × 3 columns")
     assertContains(response, "small report")
@@ -33,7 +33,7 @@ def test_large_table_is_previewed_once_then_not_loaded(client, django_assert_num
 def test_small_data_comes_with_the_page(client, django_assert_num_queries):
     ArtifactFactory(key="progress", type="progress", data=42.0)
     ArtifactFactory(key="empty", type="custom", data=None)
-    with django_assert_num_queries(3):  # count, the page, the versions per key
+    with django_assert_num_queries(4):  # count, the page, the versions per key, flow names
         response = client.get("/artifacts/")
     assertContains(response, "42%")
 

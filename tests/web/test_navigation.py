@@ -104,4 +104,4 @@ def test_runs_are_shown_through_one_include(client):
         html = client.get(page).content.decode()
         assert f'<a class="run-link" href="/runs/flow-run/{run}/"' in html, page
     html = client.get(f"/artifacts/artifact/{artifact.pk}/").content.decode()
-    assert f'title="Flow run {run}, task run {task}"' in html
+    assert f'<a class="run-link" href="/runs/task-run/{task}/" title="Task run {task}">' in html
