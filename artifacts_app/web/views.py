@@ -418,7 +418,7 @@ def progress_partial(request, pk):
     etag = f'"{artifact.pk}-{artifact.updated.timestamp():.6f}-{value}"'
     response = None if value >= 100 else get_conditional_response(request, etag=etag)
     if response is None:
-        context = {"artifact": artifact, "value": value}
+        context = {"artifact": artifact, "value": value, "stored": artifact.progress_stored}
         response = render(request, "artifacts/partials/progress_bar.html", context)
         if value >= 100:
             response.status_code = HttpResponseStopPolling.status_code
@@ -472,7 +472,7 @@ def download(request, pk, fmt):
     elif fmt == "json":
         data = rendering.table_records(artifact, **view) if kind == "table" else artifact.data
         response = JsonResponse(data, safe=False, json_dumps_params={"ensure_ascii": False})
-    elif fmt == "md" and kind in ("markdown", "link"):
+    elif fmt == "md" and kind in ("markdown", "link") and isinstance(artifact.data, str):
         response = HttpResponse(artifact.data, content_type="text/markdown; charset=utf-8")
     else:
         raise Http404("No such download for this artifact.")
