@@ -6,6 +6,7 @@ import contextlib
 import functools
 import hashlib
 import hmac
+import math
 import os
 import secrets
 import threading
@@ -151,12 +152,22 @@ class Artifact(models.Model):
 
     @property
     def progress_value(self) -> float | None:
+        """A progress artifact's value clamped to 0..100 (as the bar draws it); None when its
+        `data` is not a finite number (any JSON is stored for any type, as Prefect's server)."""
         if self.type != PROGRESS:
             return None
-        try:
-            return max(0.0, min(100.0, float(self.data)))
-        except (TypeError, ValueError):
+        data = self.data
+        if isinstance(data, bool) or not isinstance(data, int | float) or not math.isfinite(data):
             return None
+        return max(0.0, min(100.0, float(data)))
+
+    @property
+    def progress_stored(self) -> str | None:
+        """The stored value when the bar draws it clamped (outside 0..100), else None."""
+        value = self.progress_value
+        if value is None or value == self.data:
+            return None
+        return f"{self.data:g}" if isinstance(self.data, float) else str(self.data)
 
     @property
     def progress_done(self) -> bool:

@@ -250,6 +250,7 @@ MARKDOWN_LINK_RE = re.compile(r"^\s*\[(?P<text>[^\]]*)\]\((?P<url>[^)\s]+)\)\s*$
 class Link:
     text: str
     url: str | None  # None when the URL is not a safe scheme
+    raw: str = ""  # the URL as stored (shown as text when it is not safe)
 
 
 def parse_link(data) -> Link | None:
@@ -267,7 +268,8 @@ def parse_link(data) -> Link | None:
         return None
     if not isinstance(url, str):
         return None
-    return Link(text=str(text), url=url if is_safe_url(url, SAFE_LINK_SCHEMES) else None)
+    safe = is_safe_url(url, SAFE_LINK_SCHEMES)
+    return Link(text=str(text), url=url if safe else None, raw=url)
 
 
 def pretty_json(data) -> str:
@@ -293,12 +295,38 @@ def artifact_kind(artifact) -> str:
     if type_ == models.IMAGE and isinstance(artifact.data, str):
         return "image"
     if type_ == models.LINK:
-        return "link"
+        return "link" if parse_link(artifact.data) is not None else "json"
     if type_ == models.HTML and isinstance(artifact.data, str):
         return "html"  # partials/html.html: a sandboxed iframe, never inline
     if type_ == models.MARKDOWN and isinstance(artifact.data, str):
         return "link" if MARKDOWN_LINK_RE.match(artifact.data) else "markdown"
     return "json"
+
+
+MISFITS = {
+    models.TABLE: "not a table",
+    models.MARKDOWN: "not markdown",
+    models.PROGRESS: "not a progress value",
+    models.IMAGE: "not an image URL",
+    models.LINK: "not a link",
+    models.HTML: "not an HTML document",
+}
+
+
+def misfit_note(artifact, kind: str | None = None) -> str:
+    """A one-line note when an artifact's data does not fit its type's renderer (any JSON is
+    stored for any type, as on Prefect's server): "not a table: shown as JSON", a URL that may
+    not be a link or an image: "not an http(s) URL: shown as text"; else ""."""
+    kind = kind or artifact_kind(artifact)
+    if kind == "json" and artifact.type in MISFITS:
+        return f"{MISFITS[artifact.type]}: shown as JSON"
+    if kind == "image" and not is_safe_url(artifact.data):
+        return "not an http(s) URL: shown as text"
+    if kind == "link":
+        link = parse_link(artifact.data)
+        if link is not None and link.url is None:
+            return "not an http(s) or mailto URL: shown as text"
+    return ""
 
 
 @dataclass

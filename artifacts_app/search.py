@@ -18,7 +18,7 @@ words. At most MAX_TERMS words are used.
 
 Running it (`search_versions`): PostgreSQL matches a stored tsvector (GIN index) with
 `ts_rank`, SQLite an FTS5 table with `bm25`. The newest CANDIDATES matching versions are ranked
-(title matches first, then by rank, then newest); a query matching more says so, and a narrower
+(by rank, the key and description weighing more than the content, then newest); a query matching more says so, and a narrower
 query or a date range reaches older ones. That bound keeps a query for a word in every artifact
 as fast as one for a rare word.
 """
@@ -35,7 +35,7 @@ from django.db import connection
 from django.utils import timezone
 
 from . import rendering
-from .models import PROGRESS, Artifact, SearchDocument
+from .models import FLOW_RUN, PROGRESS, Artifact, Run, SearchDocument
 
 TITLE_CHARS = 2_000  # of the key and description, as words
 BODY_CHARS = 16_000  # of the data's and metadata's words
@@ -294,7 +294,7 @@ def _fts_match(query: Query) -> str:
     return " ".join(parts)
 
 
-def _filters(query: Query, *, keyed, type_, flow_run) -> tuple[list[str], list]:
+def _filters(query: Query, *, keyed, type_, flow_run, flow) -> tuple[list[str], list]:
     """SQL conditions on the version `a` and its document `s` (when text is searched)."""
     prep = Artifact._meta.get_field("id").get_db_prep_value
     when = connection.ops.adapt_datetimefield_value
@@ -309,6 +309,12 @@ def _filters(query: Query, *, keyed, type_, flow_run) -> tuple[list[str], list]:
     if flow_run is not None:
         where.append("a.flow_run_id = %s")
         params.append(prep(flow_run, connection))
+    if flow:
+        where.append(
+            f"a.flow_run_id IN (SELECT r.id FROM {Run._meta.db_table} r"
+            " WHERE r.kind = %s AND r.flow_name = %s)"
+        )
+        params += [FLOW_RUN, flow]
     if query.ids:
         marks = ", ".join(["%s"] * len(query.ids))
         where.append(
@@ -326,11 +332,12 @@ def _filters(query: Query, *, keyed, type_, flow_run) -> tuple[list[str], list]:
 
 
 def search_versions(
-    query: Query, *, keyed: bool | None = None, type_: str = "", flow_run=None
+    query: Query, *, keyed: bool | None = None, type_: str = "", flow_run=None, flow: str = ""
 ) -> Hits:
     """The versions matching `query` (and the filters), best first: title matches, then by
-    rank, then newest. At most CANDIDATES, the newest matches."""
-    where, params = _filters(query, keyed=keyed, type_=type_, flow_run=flow_run)
+    rank, then newest. At most CANDIDATES, the newest matches. `flow_run`: a flow run's id;
+    `flow`: a flow's name (versions made by any of its runs)."""
+    where, params = _filters(query, keyed=keyed, type_=type_, flow_run=flow_run, flow=flow)
     artifacts = Artifact._meta.db_table
     documents = SearchDocument._meta.db_table
     limit = CANDIDATES + 1

@@ -76,9 +76,11 @@ def render_artifact(context, artifact, preview=False, shown=None):
     elif kind_ == "progress":
         value = artifact.progress_value
         extra["value"] = max(value, shown) if shown is not None else value
+        extra["stored"] = artifact.progress_stored
     return {
         "artifact": artifact,
         "kind": kind_,
+        "note": rendering.misfit_note(artifact, kind_),
         "preview": preview,
         "request": request,
         "user": context.get("user"),

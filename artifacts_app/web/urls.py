@@ -8,6 +8,7 @@ app_name = "artifacts"
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="artifacts:list", permanent=False)),
     path("artifacts/", views.artifact_list, name="list"),
+    path("artifacts/search/", views.search_help, name="search_help"),
     path("artifacts/key/<str:key>/", views.key_detail, name="key"),
     path("artifacts/key/<str:key>/delete/", views.key_delete, name="key_delete"),
     path("artifacts/key/<str:key>/new/", views.new_version_partial, name="new_version"),

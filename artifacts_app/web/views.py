@@ -4,6 +4,7 @@ services, and pick a template; rendering decisions live in `rendering` and the t
 from __future__ import annotations
 
 import functools
+import time
 import uuid
 from datetime import UTC, datetime
 
@@ -19,7 +20,7 @@ from django.utils.cache import get_conditional_response, patch_cache_control
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseStopPolling
 
-from artifacts_app import rendering, services
+from artifacts_app import rendering, search, services
 from artifacts_app.models import (
     FLOW_RUN,
     KNOWN_TYPES,
@@ -106,57 +107,168 @@ def _uuid_or_404(value) -> uuid.UUID:
         raise Http404("No such artifact.") from None
 
 
+class SearchPaginator(Paginator):
+    """Pages over the grouped results of a search (at most search.CANDIDATES versions); `exact`
+    is False when more versions matched than were ranked (the count shows "N+")."""
+
+    def __init__(self, groups, per_page, *, exact: bool):
+        super().__init__(groups, per_page)
+        self.exact = exact
+
+
+def _search_filters(request) -> tuple[search.Query, dict]:
+    """The search box, date range and flow-run filter of the list, read leniently: what cannot
+    be understood is named in `problems` and left out, never an error."""
+    q = request.GET.get("q", "").strip()[: search.QUERY_CHARS]
+    query = search.parse_query(q)
+    problems = []
+    filters = {
+        "q": q,
+        "from": request.GET.get("from", "").strip()[:40],
+        "to": request.GET.get("to", "").strip()[:40],
+        "flow_run": request.GET.get("flow_run", "").strip()[:80],
+        "flow_run_id": None,
+    }
+    query.start = search.parse_day(filters["from"])
+    query.end = search.parse_day(filters["to"], end=True)
+    if filters["from"] and query.start is None:
+        problems.append(f"“{filters['from']}” is not a date (from)")
+    if filters["to"] and query.end is None:
+        problems.append(f"“{filters['to']}” is not a date (to)")
+    if filters["flow_run"]:
+        try:
+            filters["flow_run_id"] = uuid.UUID(filters["flow_run"])
+        except ValueError:
+            problems.append(f"“{filters['flow_run']}” is not a flow run id")
+    if query.truncated:
+        problems.append(f"only the first {search.MAX_TERMS} words were searched")
+    filters["problems"] = problems
+    return query, filters
+
+
+def _matching_runs(query, limit: int = 8) -> list:
+    """Runs whose name or flow name holds every word of the search (at most `limit`, newest
+    first): the search finds runs by name as well as artifacts."""
+    if not query.has_text:
+        return []
+    runs = Run.objects.all()
+    for word in [*query.prefixes, *(word for phrase in query.phrases for word in phrase)]:
+        runs = runs.filter(Q(name__icontains=word) | Q(flow_name__icontains=word))
+    return list(runs.order_by("-created", "-id")[:limit])
+
+
+def _search_page(request, query, filters, *, tab, type_, sort, flow=""):
+    """One page of search results: keys (each once, its best-matching version noted) or
+    unkeyed artifacts. Returns the page and the search's own time in ms."""
+    started = time.perf_counter()
+    hits = search.search_versions(
+        query, keyed=tab == "keys", type_=type_, flow_run=filters["flow_run_id"], flow=flow
+    )
+    elapsed = (time.perf_counter() - started) * 1000
+    groups = search.group_by_key(hits.hits)
+    if sort in ("updated", "created"):
+        groups.sort(key=lambda g: g.hit.created, reverse=True)
+    elif sort in ("key", "-key"):
+        groups.sort(key=lambda g: g.key or "", reverse=sort == "-key")
+    paginator = SearchPaginator(groups, LIST_PAGE_SIZE, exact=not hits.capped)
+    page = paginator.get_page(request.GET.get("page"))
+    chosen = list(page.object_list)
+    if tab == "keys":
+        found = ArtifactCollection.objects.with_latest_small_data().filter(
+            key__in=[g.key for g in chosen], latest__isnull=False
+        )
+        by_key = {collection.key: collection for collection in found}
+        items = []
+        for group in chosen:
+            collection = by_key.get(group.key)
+            if collection is None:  # deleted since it matched
+                continue
+            collection.match = None if group.hit.id == collection.latest_id else group.hit
+            collection.matches = group.matches
+            items.append(collection)
+        attach_small_data(items)
+        attach_version_counts(items)
+    else:
+        found = Artifact.objects.with_small_data().filter(pk__in=[g.hit.id for g in chosen])
+        by_id = {artifact.pk: attach_data_if_small(artifact) for artifact in found}
+        items = [by_id[g.hit.id] for g in chosen if g.hit.id in by_id]
+    page.object_list = items
+    return page, elapsed
+
+
 @require_GET
 @read_access
 def artifact_list(request):
-    """The latest version of every key (or the unkeyed artifacts), searchable and paginated."""
-    q = request.GET.get("q", "").strip()[:200]
+    """The latest version of every key (or the unkeyed artifacts), paginated; with a search
+    (words, a phrase, a run id, a date range or a flow run), the keys or artifacts whose
+    versions match, best match first (artifacts_app.search)."""
+    view_started = time.perf_counter()
+    query, filters = _search_filters(request)
+    q = filters["q"]
     type_ = request.GET.get("type", "").strip()[:200]
-    sort = request.GET.get("sort", "updated")
-    if sort not in LIST_SORTS:
-        sort = "updated"
+    searching = not query.empty or filters["flow_run_id"] is not None
+    sort = request.GET.get("sort", "")
+    if sort not in LIST_SORTS and not (searching and sort == "relevance"):
+        sort = ""
     tab = "unkeyed" if request.GET.get("tab") == "unkeyed" else "keys"
     flow = request.GET.get("flow", "").strip()[:500]
-    # ?flow=<flow name>: artifacts of that flow's runs (the latest version's run, for keys).
-    flow_runs = Run.objects.filter(kind=FLOW_RUN, flow_name=flow).values("id")
-    if tab == "unkeyed":
-        queryset = Artifact.objects.unkeyed()
-        if q:
-            queryset = queryset.filter(description__icontains=q)
-        if type_:
-            queryset = queryset.filter(type=type_)
-        if flow:
-            queryset = queryset.filter(flow_run_id__in=flow_runs)
-        if sort in ("updated", "created"):
-            queryset = queryset.order_by(*LIST_SORTS[sort])
+    search_ms = None
+    if searching:
+        page, search_ms = _search_page(
+            request, query, filters, tab=tab, type_=type_, sort=sort or "relevance", flow=flow
+        )
     else:
-        queryset = ArtifactCollection.objects.with_latest_small_data().filter(latest__isnull=False)
-        if q:
-            queryset = queryset.filter(Q(key__icontains=q) | Q(latest__description__icontains=q))
-        if type_:
-            queryset = queryset.filter(type=type_)
-        if flow:
-            queryset = queryset.filter(latest__flow_run_id__in=flow_runs)
-        queryset = queryset.order_by(*LIST_SORTS[sort])
-    paginator = BoundedPaginator(queryset, LIST_PAGE_SIZE, request.GET.get("page"))
-    page = paginator.get_page(request.GET.get("page"))
+        order = LIST_SORTS[sort or "updated"]
+        # ?flow=<flow name>: artifacts of that flow's runs (the latest version's run, for keys).
+        flow_runs = Run.objects.filter(kind=FLOW_RUN, flow_name=flow).values("id")
+        if tab == "unkeyed":
+            queryset = Artifact.objects.unkeyed()
+            if type_:
+                queryset = queryset.filter(type=type_)
+            if flow:
+                queryset = queryset.filter(flow_run_id__in=flow_runs)
+            if sort in ("", "updated", "created"):
+                queryset = queryset.order_by(*order)
+        else:
+            queryset = ArtifactCollection.objects.with_latest_small_data().filter(
+                latest__isnull=False
+            )
+            if type_:
+                queryset = queryset.filter(type=type_)
+            if flow:
+                queryset = queryset.filter(latest__flow_run_id__in=flow_runs)
+            queryset = queryset.order_by(*order)
+        paginator = BoundedPaginator(queryset, LIST_PAGE_SIZE, request.GET.get("page"))
+        page = paginator.get_page(request.GET.get("page"))
+        if tab == "keys":
+            attach_small_data(page.object_list)
+            attach_version_counts(page.object_list)
     if tab == "keys":
-        attach_small_data(page.object_list)
-        attach_version_counts(page.object_list)
         shown = [collection.latest for collection in page.object_list]
     else:
         shown = list(page.object_list)
+    matching_runs = _matching_runs(query) if page.number == 1 else []
+    runs = runs_of(*shown)
+    runs.update({run.id: run for run in matching_runs})
     context = {
         "page": page,
-        "runs": runs_of(*shown),
+        "runs": runs,
         "tab": tab,
         "q": q,
+        "date_from": filters["from"],
+        "date_to": filters["to"],
+        "flow_run": filters["flow_run"],
+        "problems": filters["problems"],
+        "searching": searching,
+        "ranked": searching and query.has_text and sort in ("", "relevance"),
         "type": type_,
         "flow": flow,
         "flows": Run.objects.flow_names,  # called only by the whole page, not the fragment
         "sort": sort,
         "types": KNOWN_TYPES,
-        "live": page.number == 1 and not q and not flow,
+        "search_limit": search.CANDIDATES,
+        "matching_runs": matching_runs,
+        "live": page.number == 1 and not searching and not flow,
         "view": "list" if request.GET.get("view") == "list" else "cards",
     }
     template = (
@@ -164,7 +276,21 @@ def artifact_list(request):
         if wants_fragment(request)
         else "artifacts/artifact_list.html"
     )
-    return render(request, template, context)
+    response = render(request, template, context)
+    timings = []
+    if search_ms is not None:
+        timings.append(f"search;dur={search_ms:.1f}")
+    timings.append(f"view;dur={(time.perf_counter() - view_started) * 1000:.1f}")
+    response["Server-Timing"] = ", ".join(timings)
+    return response
+
+
+@require_GET
+@read_access
+def search_help(request):
+    """What the search box understands and what it looks in."""
+    context = {"max_terms": search.MAX_TERMS, "limit": search.CANDIDATES}
+    return render(request, "artifacts/search_help.html", context)
 
 
 @require_GET
@@ -292,7 +418,7 @@ def progress_partial(request, pk):
     etag = f'"{artifact.pk}-{artifact.updated.timestamp():.6f}-{value}"'
     response = None if value >= 100 else get_conditional_response(request, etag=etag)
     if response is None:
-        context = {"artifact": artifact, "value": value}
+        context = {"artifact": artifact, "value": value, "stored": artifact.progress_stored}
         response = render(request, "artifacts/partials/progress_bar.html", context)
         if value >= 100:
             response.status_code = HttpResponseStopPolling.status_code
@@ -346,7 +472,7 @@ def download(request, pk, fmt):
     elif fmt == "json":
         data = rendering.table_records(artifact, **view) if kind == "table" else artifact.data
         response = JsonResponse(data, safe=False, json_dumps_params={"ensure_ascii": False})
-    elif fmt == "md" and kind in ("markdown", "link"):
+    elif fmt == "md" and kind in ("markdown", "link") and isinstance(artifact.data, str):
         response = HttpResponse(artifact.data, content_type="text/markdown; charset=utf-8")
     else:
         raise Http404("No such download for this artifact.")

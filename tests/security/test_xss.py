@@ -136,6 +136,18 @@ def seed_hostile_artifacts() -> tuple[uuid.UUID, list[str]]:
             key=f"xss-link-{n}", type="markdown", data=f"[{vector}](https://example.com/{n})"
         )
     paths += [f"/artifacts/key/xss-link-{n}/" for n in range(0, 40, 8)]
+    # Any JSON for any type is stored (as Prefect's server): hostile URLs as image and link data,
+    # hostile text as data that fits no renderer (shown as JSON or text, never as markup)
+    for n, url in enumerate(u for u in HOSTILE_URLS if "\x00" not in u):
+        image = services.artifact_create(key=f"xss-image-{n}", type="image", data=url)
+        link = services.artifact_create(
+            type="link", data={"link": url, "link_text": VECTORS[n]}, flow_run_id=run
+        )
+        odd = services.artifact_create(
+            key=f"xss-odd-{n}", type="table", data={"not": [VECTORS[n], url]}, flow_run_id=run
+        )
+        paths += [f"/artifacts/artifact/{a.pk}/" for a in (image, link, odd)]
+    paths += ["/artifacts/?view=list", "/artifacts/?tab=unkeyed&view=list"]
     paths += [
         f"/artifacts/key/{quote(v, safe='')}/" for v in VECTORS[:10]
     ]  # keys in URLs: 404 pages

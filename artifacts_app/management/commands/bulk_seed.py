@@ -28,6 +28,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from artifacts_app import search
 from artifacts_app.models import Artifact, ArtifactCollection
 
 SHARED_BENCH = Path(settings.BASE_DIR).parent / "shared" / "bench"
@@ -209,6 +210,7 @@ class Command(BaseCommand):
             latest[artifact.key] = artifact
         with transaction.atomic():
             Artifact.objects.bulk_create(artifacts, batch_size=1000)
+            search.index_versions(artifacts)  # as services does, so seeded rows are searchable
             ArtifactCollection.objects.bulk_create(
                 [
                     ArtifactCollection(
