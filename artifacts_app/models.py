@@ -453,6 +453,8 @@ class SearchDocument(models.Model):
         related_name="search_document",
     )
     created = models.DateTimeField()  # the version's, for newest-first scans of matches
+    # The version's key: the keyed/unkeyed tabs and grouping by key need no join.
+    key = models.CharField(max_length=2000, null=True, blank=True)  # noqa: DJ001 - as Artifact.key
     title = models.TextField(blank=True, default="")
     body = models.TextField(blank=True, default="")
 

@@ -157,8 +157,8 @@ def _create_in_one_statement(artifact: Artifact) -> None:
             SELECT {", ".join(["%s"] * len(fields))}, updated, updated, false FROM key_row
             RETURNING id, created
         )
-        INSERT INTO {document.db_table} (artifact_id, created, title, body)
-        SELECT id, created, %s, %s FROM version_row
+        INSERT INTO {document.db_table} (artifact_id, created, key, title, body)
+        SELECT id, created, %s, %s, %s FROM version_row
         RETURNING created"""
     params = [uuid7(), artifact.key, artifact.id, artifact.type, artifact.created, artifact.created]
     text = search.document_text(
@@ -169,7 +169,7 @@ def _create_in_one_statement(artifact: Artifact) -> None:
         metadata=artifact.metadata,
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, *values, *text])
+        cursor.execute(sql, [*params, *values, artifact.key, *text])
         (created,) = cursor.fetchone()
     artifact.created = artifact.updated = created
     artifact._state.adding = False

@@ -2,9 +2,11 @@
 
 Bodies arrive as Prefect's client dumps its pydantic filters: every field present, most of them
 null. Null means "no condition". Unknown fields, and run filters we cannot apply, are rejected
-with a 422 naming the field. `type.not_any_` keeps artifacts whose type is NULL (Prefect drops
-them only because SQL's `NOT IN` is never true for NULL; an untyped artifact is not of any listed
-type)."""
+with a 422 naming the field. The conditions are Prefect's SQL (schemas/filters.py), NULLs
+included: `type.not_any_` is `NOT IN` (an untyped artifact never passes it; an empty list is no
+condition), `key.like_` is `ILIKE '%<like_>%'` with `%` and `_` as wildcards (an empty string is
+no condition), `any_: []` matches nothing, and a `flow_runs`/`task_runs` filter only keeps
+artifacts that have such a run (Prefect's EXISTS)."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import uuid
 from dataclasses import dataclass
 
 import django_filters
-from django.db.models import Q
+from django.db.models import CharField, Lookup, Q
 from rest_framework.exceptions import ValidationError
 
 from artifacts_app.models import Artifact
@@ -91,6 +93,30 @@ def _combine(conditions: list[Q], operator: str, path: str) -> Q:
     return combined
 
 
+@CharField.register_lookup
+class PrefectILike(Lookup):
+    """`column ILIKE '%<pattern>%'` as Prefect's SQLAlchemy filter writes it: `%` and `_` in the
+    pattern are wildcards. PostgreSQL: ILIKE (backslash escapes); SQLite: LIKE, which is
+    case-insensitive for ASCII there (SQLAlchemy's ilike is `lower(x) LIKE lower(y)`)."""
+
+    lookup_name = "prefect_ilike"
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        if connection.vendor == "postgresql":
+            return f"{lhs} ILIKE {rhs}", [*lhs_params, *rhs_params]
+        return f"lower({lhs}) LIKE lower({rhs})", [*lhs_params, *rhs_params]
+
+    def get_db_prep_lookup(self, value, connection):
+        return ("%s", [f"%{value}%"])
+
+
+def _not_in(field: str, excluded: list) -> Q:
+    """SQL's `NOT IN`: never true for NULL (Prefect's `notin_`)."""
+    return ~Q(**{f"{field}__in": excluded}) & Q(**{f"{field}__isnull": False})
+
+
 def _any(field: str, spec, path: str, parse=_strings) -> list[Q]:
     spec = _object(spec, path, {"any_", "not_any_"} if field.endswith("type") else {"any_"})
     out = []
@@ -99,8 +125,8 @@ def _any(field: str, spec, path: str, parse=_strings) -> list[Q]:
         out.append(Q(**{f"{field}__in": values}))
     if "not_any_" in spec:
         excluded = parse(spec.get("not_any_"), f"{path}.not_any_")
-        if excluded is not None:
-            out.append(~Q(**{f"{field}__in": excluded}) | Q(**{f"{field}__isnull": True}))
+        if excluded:  # Prefect: `if self.not_any_:`, an empty list is no condition
+            out.append(_not_in(field, excluded))
     return out
 
 
@@ -110,7 +136,7 @@ def _artifact_conditions(body, path: str, *, collection: bool) -> Q:
     spec = _object(
         body,
         path,
-        {"operator", id_field, "key", "type", "flow_run_id", "task_run_id", "description"},
+        {"operator", id_field, "key", "type", "flow_run_id", "task_run_id"},
     )
     conditions: list[Q] = []
     conditions += _any(
@@ -121,10 +147,10 @@ def _artifact_conditions(body, path: str, *, collection: bool) -> Q:
     if keys is not None:
         conditions.append(Q(key__in=keys))
     like = key.get("like_")
-    if like is not None:
-        if not isinstance(like, str):
-            _fail(f"{path}.key.like_", "Must be a string.")
-        conditions.append(Q(key__icontains=like))
+    if like is not None and not isinstance(like, str):
+        _fail(f"{path}.key.like_", "Must be a string.")
+    if like:  # Prefect: `if self.like_:`, an empty string is no condition
+        conditions.append(Q(key__prefect_ilike=like))
     exists = key.get("exists_")
     if exists is not None:
         if not isinstance(exists, bool):
@@ -137,18 +163,13 @@ def _artifact_conditions(body, path: str, *, collection: bool) -> Q:
     conditions += _any(
         f"{prefix}task_run_id", spec.get("task_run_id"), f"{path}.task_run_id", _uuids
     )
-    if spec.get("description") is not None:
-        desc = _object(spec.get("description"), f"{path}.description", {"like_"})
-        like = desc.get("like_")
-        if like is not None:
-            if not isinstance(like, str):
-                _fail(f"{path}.description.like_", "Must be a string.")
-            conditions.append(Q(**{f"{prefix}description__icontains": like}))
     return _combine(conditions, spec.get("operator") or "and_", path)
 
 
-def _run_conditions(body, path: str, field: str) -> Q:
-    """`flow_runs` / `task_runs`: only `id` can be applied here (we hold no runs). Any other
+def _run_conditions(body, path: str, field: str, *, not_any: bool) -> Q:
+    """`flow_runs` / `task_runs`: Prefect keeps the artifacts whose run EXISTS and matches. We
+    hold no run rows to match on, so any artifact with a run id counts as having that run, and
+    only `id` can be applied (`any_`; `not_any_` for flow runs, as Prefect's schemas). Any other
     non-null condition is refused rather than silently ignored."""
     if body is None:
         return Q()
@@ -160,14 +181,15 @@ def _run_conditions(body, path: str, field: str) -> Q:
             continue
         if name != "id":
             _fail(f"{path}.{name}", "Only id filters are supported for runs.")
-        spec = _object(value, f"{path}.id", {"any_", "not_any_"})
+        spec = _object(value, f"{path}.id", {"any_", "not_any_"} if not_any else {"any_"})
         ids = _uuids(spec.get("any_"), f"{path}.id.any_")
         if ids is not None:
             conditions.append(Q(**{f"{field}__in": ids}))
         excluded = _uuids(spec.get("not_any_"), f"{path}.id.not_any_")
-        if excluded is not None:
-            conditions.append(~Q(**{f"{field}__in": excluded}) | Q(**{f"{field}__isnull": True}))
-    return _combine(conditions, body.get("operator") or "and_", path)
+        if excluded:
+            conditions.append(_not_in(field, excluded))
+    matched = _combine(conditions, body.get("operator") or "and_", path)
+    return Q(**{f"{field}__isnull": False}) & matched
 
 
 def _int(body: dict, name: str, default: int, *, maximum: int | None = None) -> int:
@@ -199,8 +221,8 @@ def parse_body(body, *, collection: bool, paged: bool) -> Query:
             _fail(ignored, "Filtering artifacts by this is not supported.")
     prefix = "latest__" if collection else ""
     q = _artifact_conditions(body.get("artifacts"), "artifacts", collection=collection)
-    q &= _run_conditions(body.get("flow_runs"), "flow_runs", f"{prefix}flow_run_id")
-    q &= _run_conditions(body.get("task_runs"), "task_runs", f"{prefix}task_run_id")
+    q &= _run_conditions(body.get("flow_runs"), "flow_runs", f"{prefix}flow_run_id", not_any=True)
+    q &= _run_conditions(body.get("task_runs"), "task_runs", f"{prefix}task_run_id", not_any=False)
     query = Query(q=q)
     if paged:
         sorts = COLLECTION_SORTS if collection else ARTIFACT_SORTS

@@ -182,13 +182,17 @@ class RunFilterSerializer(serializers.Serializer):
     id = TypeFilterSerializer(required=False, allow_null=True)
 
 
+class TaskRunFilterSerializer(RunFilterSerializer):
+    id = AnyFilterSerializer(required=False, allow_null=True)
+
+
 SORTS = ["CREATED_DESC", "UPDATED_DESC", "ID_DESC", "KEY_DESC", "KEY_ASC"]
 
 
 class CountBodySerializer(serializers.Serializer):
     artifacts = ArtifactFilterSerializer(required=False, allow_null=True)
     flow_runs = RunFilterSerializer(required=False, allow_null=True)
-    task_runs = RunFilterSerializer(required=False, allow_null=True)
+    task_runs = TaskRunFilterSerializer(required=False, allow_null=True)
 
 
 class FilterBodySerializer(CountBodySerializer):

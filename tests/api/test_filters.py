@@ -68,8 +68,50 @@ def test_type_any_and_not_any(anon_client, runs):
         {"artifacts": {"type": {"not_any_": ["table", "progress"]}}},
         format="json",
     )
-    # an untyped artifact is not of any listed type, so it passes not_any_
-    assert set(ids(not_tables)) == {str(made["m1"].id), str(made["u1"].id)}
+    # Prefect's SQL `type NOT IN (...)` is never true for NULL: an untyped artifact is left out
+    assert set(ids(not_tables)) == {str(made["m1"].id)}
+    everything = anon_client.post(
+        "/api/artifacts/filter", {"artifacts": {"type": {"not_any_": []}}}, format="json"
+    )
+    assert len(ids(everything)) == 5  # Prefect: `if self.not_any_:`, an empty list is no condition
+    nothing = anon_client.post(
+        "/api/artifacts/filter", {"artifacts": {"type": {"any_": []}}}, format="json"
+    )
+    assert ids(nothing) == []  # `IN ()` is false
+    latest = anon_client.post(
+        "/api/artifacts/latest/filter",
+        {"artifacts": {"type": {"not_any_": ["table"]}}},
+        format="json",
+    )
+    assert sorted(r["key"] for r in latest.json()) == ["bar", "report"]
+    count = anon_client.post(
+        "/api/artifacts/count", {"artifacts": {"type": {"not_any_": ["table"]}}}, format="json"
+    )
+    assert count.json() == 2
+
+
+@pytest.mark.parametrize(
+    ("like", "keys"),
+    [
+        ("AL", {"sales"}),
+        ("s%s", {"sales"}),  # % is a wildcard, as in Prefect's ILIKE
+        ("r_p", {"report"}),  # so is _
+        ("b%r", {"bar"}),
+        ("%", {"sales", "report", "bar"}),  # keyed only: NULL never matches LIKE
+        ("", {"sales", "report", "bar", None}),  # an empty like_ is no condition
+        ("zzz", set()),
+    ],
+)
+def test_key_like_is_prefects_ilike(anon_client, runs, like, keys):
+    response = anon_client.post(
+        "/api/artifacts/filter", {"artifacts": {"key": {"like_": like}}}, format="json"
+    )
+    assert response.status_code == 200
+    assert {row["key"] for row in response.json()} == keys
+    latest = anon_client.post(
+        "/api/artifacts/latest/filter", {"artifacts": {"key": {"like_": like}}}, format="json"
+    )
+    assert {row["key"] for row in latest.json()} == keys - {None}
 
 
 def test_key_like_and_exists(anon_client, runs):
@@ -116,6 +158,30 @@ def test_run_filters(anon_client, runs):
     )
     assert unsupported.status_code == 422
     assert "flow_runs.name" in unsupported.json()["errors"]
+    # Prefect keeps the artifacts whose run EXISTS: a run filter leaves out artifacts without one
+    with_a_run = anon_client.post("/api/artifacts/filter", {"flow_runs": {}}, format="json")
+    assert set(ids(with_a_run)) == {str(made[n].id) for n in ("t1", "t2", "m1")}
+    not_a = anon_client.post(
+        "/api/artifacts/filter",
+        {"flow_runs": {"operator": "and_", "id": {"any_": None, "not_any_": [str(flow_a)]}}},
+        format="json",
+    )
+    assert ids(not_a) == [str(made["t2"].id)]
+    with_a_task = anon_client.post(
+        "/api/artifacts/count", {"task_runs": {"id": None}}, format="json"
+    )
+    assert with_a_task.json() == 1
+    # Prefect's TaskRunFilterId has no not_any_ (extra fields are refused)
+    refused = anon_client.post(
+        "/api/artifacts/filter", {"task_runs": {"id": {"not_any_": [str(task)]}}}, format="json"
+    )
+    assert refused.status_code == 422
+    assert "task_runs.id.not_any_" in refused.json()["errors"]
+    # Prefect's ArtifactFilter has no description filter
+    described = anon_client.post(
+        "/api/artifacts/filter", {"artifacts": {"description": {"like_": "x"}}}, format="json"
+    )
+    assert described.status_code == 422
 
 
 @pytest.mark.parametrize("sort", ["CREATED_DESC", "UPDATED_DESC", "ID_DESC", "KEY_DESC", "KEY_ASC"])
