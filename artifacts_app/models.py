@@ -459,7 +459,16 @@ class SearchDocument(models.Model):
     body = models.TextField(blank=True, default="")
 
     class Meta:
-        indexes = [models.Index(fields=["-created"], name="search_created")]
+        indexes = [
+            models.Index(fields=["-created"], name="search_created"),
+            # The unkeyed tab's newest-first scan: without it, a common word in a database with
+            # few unkeyed artifacts walks every keyed document (440 ms at a million, 2 ms with).
+            models.Index(
+                fields=["-created"],
+                name="search_unkeyed_created",
+                condition=models.Q(key__isnull=True),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"search document of {self.artifact_id}"

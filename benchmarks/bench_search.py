@@ -289,6 +289,9 @@ def queries(size: int) -> list[tuple[str, dict]]:
         ("word + dates", {"q": v[0], "from": week_from.isoformat(), "to": week_to.isoformat()}),
         ("word + run", {"q": v[2], "flow_run": str(run)}),
         ("no match", {"q": "qqqzzz"}),
+        ("one letter", {"q": "b"}),
+        ("16 words", {"q": " ".join(v[100:116])}),
+        ("unkeyed tab", {"q": v[0], "tab": "unkeyed"}),
     ]
 
 
