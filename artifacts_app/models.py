@@ -470,11 +470,22 @@ class SearchDocument(models.Model):
         related_name="search_document",
     )
     created = models.DateTimeField()  # the version's, for newest-first scans of matches
+    # The version's key: the keyed/unkeyed tabs and grouping by key need no join.
+    key = models.CharField(max_length=2000, null=True, blank=True)  # noqa: DJ001 - as Artifact.key
     title = models.TextField(blank=True, default="")
     body = models.TextField(blank=True, default="")
 
     class Meta:
-        indexes = [models.Index(fields=["-created"], name="search_created")]
+        indexes = [
+            models.Index(fields=["-created"], name="search_created"),
+            # The unkeyed tab's newest-first scan: without it, a common word in a database with
+            # few unkeyed artifacts walks every keyed document (440 ms at a million, 2 ms with).
+            models.Index(
+                fields=["-created"],
+                name="search_unkeyed_created",
+                condition=models.Q(key__isnull=True),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"search document of {self.artifact_id}"

@@ -26,7 +26,7 @@ except ImportError:  # pragma: no cover - not on Windows: one process per databa
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from . import rendering, search
@@ -157,8 +157,8 @@ def _create_in_one_statement(artifact: Artifact) -> None:
             SELECT {", ".join(["%s"] * len(fields))}, updated, updated, false FROM key_row
             RETURNING id, created
         )
-        INSERT INTO {document.db_table} (artifact_id, created, title, body)
-        SELECT id, created, %s, %s FROM version_row
+        INSERT INTO {document.db_table} (artifact_id, created, key, title, body)
+        SELECT id, created, %s, %s, %s FROM version_row
         RETURNING created"""
     params = [uuid7(), artifact.key, artifact.id, artifact.type, artifact.created, artifact.created]
     text = search.document_text(
@@ -169,7 +169,7 @@ def _create_in_one_statement(artifact: Artifact) -> None:
         metadata=artifact.metadata,
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, *values, *text])
+        cursor.execute(sql, [*params, *values, artifact.key, *text])
         (created,) = cursor.fetchone()
     artifact.created = artifact.updated = created
     artifact._state.adding = False
@@ -397,6 +397,104 @@ def run_note(*, flow_run_id=None, task_run_id=None) -> None:
         new.append(Run(id=_as_uuid(task_run_id), kind=TASK_RUN, flow_run_id=_as_uuid(flow_run_id)))
     if new:
         Run.objects.bulk_create(new, ignore_conflicts=True)
+
+
+def run_claim_lookup(*, run_ids, retry_at: dt.datetime) -> list:
+    """The runs among `run_ids` that have no name and whose lookup on Prefect's API is due; each
+    is marked not to be looked up again before `retry_at` (by any worker: the mark is in the
+    database), so a Prefect server that is down is asked once per run per retry interval."""
+    now = timezone.now()
+    due = Q(lookup_retry_at__isnull=True) | Q(lookup_retry_at__lte=now)
+    return [
+        run_id
+        for run_id in run_ids
+        if run_id and Run.objects.filter(due, pk=run_id, name="").update(lookup_retry_at=retry_at)
+    ]
+
+
+# ---------------------------------------------------------------------------- imports --
+
+
+@dataclass
+class ImportResult:
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    written_ids: list = field(default_factory=list)  # new or updated here
+
+
+IMPORTED_FIELDS = ("description", "data", "metadata", "updated")  # what an update may change
+
+
+def artifacts_import(*, rows, dry_run: bool = False) -> ImportResult:
+    """Copy artifact versions made elsewhere (a Prefect server) with their ids, created and
+    updated times and run ids preserved, in one transaction. Each row is a dict with `id`,
+    `key`, `type`, `description`, `data`, `metadata`, `flow_run_id`, `task_run_id`, `created`,
+    `updated`, already validated by the caller as the API validates a create (a row that fails
+    here raises ValidationError and the whole call writes nothing).
+
+    A version already here with the same `updated` is left alone; with another `updated`, its
+    description, data, metadata and `updated` are replaced (Prefect updates only those). Each
+    key touched points at its newest version by (created, id), as Prefect's latest does, and its
+    runs get rows (names come from `run_upsert`)."""
+    by_id = {}
+    for row in rows:
+        rendering.validate_key(row["key"])
+        rendering.validate_data(row["data"])
+        by_id[row["id"]] = {**row, "metadata": rendering.clean_metadata(row["metadata"])}
+    result = ImportResult()
+    if not by_id:
+        return result
+    with _write_transaction():
+        existing = dict(Artifact.objects.filter(id__in=list(by_id)).values_list("id", "updated"))
+        new = [row for pk, row in by_id.items() if pk not in existing]
+        changed = [
+            row for pk, row in by_id.items() if pk in existing and existing[pk] != row["updated"]
+        ]
+        result.new, result.updated = len(new), len(changed)
+        result.unchanged = len(by_id) - len(new) - len(changed)
+        result.written_ids = [row["id"] for row in new + changed]
+        if dry_run or not (new or changed):
+            return result
+        runs = []
+        for row in new:
+            if row["flow_run_id"]:
+                runs.append(Run(id=row["flow_run_id"], kind=FLOW_RUN))
+            if row["task_run_id"]:
+                runs.append(
+                    Run(id=row["task_run_id"], kind=TASK_RUN, flow_run_id=row["flow_run_id"])
+                )
+        if runs:
+            Run.objects.bulk_create(runs, ignore_conflicts=True)
+        created = Artifact.objects.bulk_create([Artifact(**row) for row in new])
+        search.index_versions(created)
+        for row in changed:
+            Artifact.objects.filter(pk=row["id"]).update(
+                **{name: row[name] for name in IMPORTED_FIELDS}
+            )
+            search.reindex_version(row["id"], fields={name: row[name] for name in IMPORTED_FIELDS})
+        _point_at_newest({row["key"] for row in new if row["key"]})
+    return result
+
+
+def _point_at_newest(keys) -> None:
+    """Point each key's collection at its newest version by (created, id), creating the rows it
+    lacks; one UPDATE for all keys. Collection rows are locked first (writers of these keys wait)."""
+    keys = sorted(keys)
+    if not keys:
+        return
+    ArtifactCollection.objects.bulk_create(
+        [ArtifactCollection(key=key) for key in keys], ignore_conflicts=True
+    )
+    list(ArtifactCollection.objects.select_for_update().filter(key__in=keys).values_list("id"))
+    versions = Artifact.objects.filter(key=OuterRef("key"))
+    newest = versions.order_by("-created", "-id")
+    ArtifactCollection.objects.filter(key__in=keys).update(
+        latest_id=Subquery(newest.values("id")[:1]),
+        type=Subquery(newest.values("type")[:1]),
+        updated=Subquery(newest.values("created")[:1]),
+        created=Subquery(versions.order_by("created", "id").values("created")[:1]),
+    )
 
 
 def token_create(*, user, name: str = "") -> tuple[ApiToken, str]:

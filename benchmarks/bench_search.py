@@ -230,7 +230,7 @@ def seed(size: int) -> None:
                 title, body = search.document_text(
                     key=v["key"], description=v["description"], type=v["type"], data=v["data"]
                 )
-                documents.append((pk, when, title, body))
+                documents.append((pk, when, v["key"], title, body))
                 latest[v["key"]] = (pk, v["type"], when)
                 first.setdefault(v["key"], when)
             with conn.cursor() as cur:
@@ -241,7 +241,7 @@ def seed(size: int) -> None:
                     for row in artifacts:
                         copy.write_row(row)
                 with cur.copy(
-                    "COPY artifacts_app_searchdocument (artifact_id, created, title, body)"
+                    "COPY artifacts_app_searchdocument (artifact_id, created, key, title, body)"
                     " FROM STDIN"
                 ) as copy:
                     for row in documents:
@@ -289,6 +289,9 @@ def queries(size: int) -> list[tuple[str, dict]]:
         ("word + dates", {"q": v[0], "from": week_from.isoformat(), "to": week_to.isoformat()}),
         ("word + run", {"q": v[2], "flow_run": str(run)}),
         ("no match", {"q": "qqqzzz"}),
+        ("one letter", {"q": "b"}),
+        ("16 words", {"q": " ".join(v[100:116])}),
+        ("unkeyed tab", {"q": v[0], "tab": "unkeyed"}),
     ]
 
 

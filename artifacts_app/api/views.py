@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import orjson
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import TextField
@@ -22,7 +23,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from artifacts_app import rendering, services
+from artifacts_app import prefect_import, rendering, services
 from artifacts_app.models import Artifact, ArtifactCollection
 from artifacts_app.security import AnonThrottle, TokenThrottle
 
@@ -206,6 +207,10 @@ class ArtifactListCreateView(BaseArtifactView, generics.ListAPIView):
         if "metadata_" in fields:
             fields["metadata"] = fields.pop("metadata_")
         artifact = services.artifact_create(**fields)
+        if settings.ARTIFACTS_PREFECT_API_URL and (artifact.flow_run_id or artifact.task_run_id):
+            prefect_import.lookup_run_names(
+                flow_run_id=artifact.flow_run_id, task_run_id=artifact.task_run_id
+            )
         return JSONResponse(serializers.artifact_instance_json(artifact), status=201)
 
 

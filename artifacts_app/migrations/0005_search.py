@@ -10,7 +10,10 @@ DOCUMENTS = "artifacts_app_searchdocument"
 ARTIFACTS = "artifacts_app_artifact"
 FTS = "artifact_search_fts"
 
+NO_TIMEOUT = "SET LOCAL statement_timeout = 0"  # DJANGO_DB_STATEMENT_TIMEOUT is for requests
+
 POSTGRESQL = [
+    NO_TIMEOUT,
     f"""ALTER TABLE {DOCUMENTS} ADD COLUMN vector tsvector GENERATED ALWAYS AS (
         setweight(to_tsvector('simple'::regconfig, title), 'A')
         || setweight(to_tsvector('simple'::regconfig, body), 'B')) STORED""",
