@@ -68,7 +68,7 @@ def _scalar_problem(value) -> str | None:
 
 
 def _child(path: str, name) -> str:
-    return f"{path}[{name}]" if isinstance(name, int) else f"{path}.{name}"
+    return f"{path}.{name}"  # list items by index too (runs.0.name), as DRF names them
 
 
 def _locate(value, path: str, max_depth: int) -> tuple[str, str]:

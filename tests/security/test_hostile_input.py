@@ -3,7 +3,6 @@ message naming what is wrong and writes nothing (the row counts do not move); th
 that CAN be stored is read back through every API read, page, download and the admin."""
 
 import json
-import urllib.parse
 
 import pytest
 from django.test import Client
@@ -229,6 +228,10 @@ def test_everything_storable_reads_back_everywhere(module_server, writer, staff_
 
 
 def test_pages_with_what_the_database_refuses_in_the_path_are_not_found(client):
-    for path in ("/artifacts/key/a%00b/", "/artifacts/key/%ED%A0%80/", "/artifacts/key/a%00/embed/"):
+    for path in (
+        "/artifacts/key/a%00b/",
+        "/artifacts/key/%ED%A0%80/",
+        "/artifacts/key/a%00/embed/",
+    ):
         assert client.get(path).status_code == 404, path
     assert client.get("/artifacts/?q=%00").status_code in (200, 400)
