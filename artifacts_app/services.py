@@ -461,11 +461,13 @@ def artifacts_import(*, rows, dry_run: bool = False) -> ImportResult:
                 )
         if runs:
             Run.objects.bulk_create(runs, ignore_conflicts=True)
-        Artifact.objects.bulk_create([Artifact(**row) for row in new])
+        created = Artifact.objects.bulk_create([Artifact(**row) for row in new])
+        search.index_versions(created)
         for row in changed:
             Artifact.objects.filter(pk=row["id"]).update(
                 **{name: row[name] for name in IMPORTED_FIELDS}
             )
+            search.reindex_version(row["id"], fields={name: row[name] for name in IMPORTED_FIELDS})
         _point_at_newest({row["key"] for row in new if row["key"]})
     return result
 

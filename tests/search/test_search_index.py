@@ -188,3 +188,18 @@ def test_rebuild_command_rewrites_documents(capsys):
     assert "Indexed 2 versions" in capsys.readouterr().out
     assert len(find("bulk")) == 1
     assert len(find("kept")) == 1
+
+
+def test_imported_versions_are_searchable_and_reindexed_when_updated():
+    when = timezone.now() - dt.timedelta(days=3)
+    row = {
+        "id": uuid.uuid4(), "key": "imported", "type": "markdown", "description": "from prefect",
+        "data": "# Imported words", "metadata": None, "flow_run_id": None, "task_run_id": None,
+        "created": when, "updated": when,
+    }  # fmt: skip
+    services.artifacts_import(rows=[row])
+    assert find("imported words prefect") == [row["id"]]
+    later = {**row, "data": "# Replaced text", "updated": when + dt.timedelta(hours=1)}
+    services.artifacts_import(rows=[later])
+    assert find("imported words") == []
+    assert find("replaced prefect") == [row["id"]]
