@@ -203,3 +203,12 @@ def test_imported_versions_are_searchable_and_reindexed_when_updated():
     services.artifacts_import(rows=[later])
     assert find("imported words") == []
     assert find("replaced prefect") == [row["id"]]
+
+
+def test_words_beyond_ascii_match_on_both_databases():
+    made = services.artifact_create(
+        key="intl", type="markdown", data="Café in Zürich; 東京 report; Ελληνικά κείμενα"
+    )
+    for text in ("zürich", "ZÜRICH café", "東京", "ελληνικά", '"café in zürich"'):
+        assert find(text) == [made.id], text
+    assert find("zurich") == []  # accents are kept, as PostgreSQL's `simple` keeps them
