@@ -29,6 +29,7 @@ import datetime as dt
 import json
 import re
 import uuid
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
@@ -377,8 +378,11 @@ def search_versions(
     id_field = Artifact._meta.get_field("id")
     created_field = Artifact._meta.get_field("created")
     converters = connection.ops.get_db_converters
-    with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+    postgresql = connection.vendor == "postgresql"
+    # A transaction only on PostgreSQL, for SET LOCAL: SQLite's are IMMEDIATE (they take the
+    # write lock), and a search must never wait for, or hold up, a writer.
+    with transaction.atomic() if postgresql else nullcontext(), connection.cursor() as cursor:
+        if postgresql:
             # Parallel workers start in tens of milliseconds on a busy machine, for scans that
             # stop after CANDIDATES rows anyway (measured: 92 ms with them, 10 ms without).
             cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
