@@ -218,3 +218,12 @@ def test_progress_updates_leave_the_document_alone_other_updates_refresh_it():
     services.artifact_update(artifact_id=report.pk, data="fresh words")
     assert find("fresh") == [report.pk]
     assert find("old") == []
+
+
+def test_words_beyond_ascii_match_on_both_databases():
+    made = services.artifact_create(
+        key="intl", type="markdown", data="Café in Zürich; 東京 report; Ελληνικά κείμενα"
+    )
+    for text in ("zürich", "ZÜRICH café", "東京", "ελληνικά", '"café in zürich"'):
+        assert find(text) == [made.id], text
+    assert find("zurich") == []  # accents are kept, as PostgreSQL's `simple` keeps them
