@@ -152,11 +152,15 @@ def index_versions(artifacts, *, batch_size: int = 1000) -> int:
     return len(documents)
 
 
-def reindex_version(artifact_id, *, fields: dict) -> None:
+UNKNOWN = object()  # the caller did not read the artifact's type
+
+
+def reindex_version(artifact_id, *, fields: dict, type_=UNKNOWN) -> None:
     """After an update: recompute what the changed fields feed (the title for a description,
-    the body for data or metadata), reading the rest from the database."""
+    the body for data or metadata), reading the rest from the database. A progress bar's value
+    feeds nothing, so its updates (the most frequent write there is) cost no index work."""
     want_title = "description" in fields
-    want_body = "data" in fields or "metadata" in fields
+    want_body = "metadata" in fields or ("data" in fields and type_ != PROGRESS)
     if not (want_title or want_body):
         return
     needed = ["key", "type", "created", "description", "metadata"]
