@@ -9,6 +9,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import httpx
@@ -148,16 +149,19 @@ class ImportSummary:
         )
 
 
+# One serializer for every row: DRF builds (deep-copies) a serializer's fields once per instance,
+# which was a third of the import's time with an instance per row.
+_VALIDATOR = ArtifactCreateSerializer()
+
+
 def _row(item: dict) -> dict:
     """A Prefect artifact as `services.artifacts_import` takes it, validated as our API validates a
     create (ValueError with the reason if our server would refuse it)."""
     fields = ("key", "type", "description", "data", "metadata_", "flow_run_id", "task_run_id")
-    incoming = ArtifactCreateSerializer(data={name: item.get(name) for name in fields})
     try:
-        incoming.is_valid(raise_exception=True)
+        data = _VALIDATOR.run_validation({name: item.get(name) for name in fields})
     except ValidationError as exc:
         raise ValueError(str(exc.detail)) from None
-    data = incoming.validated_data
     try:
         row = {
             "id": uuid.UUID(item["id"]),
@@ -205,20 +209,27 @@ class PrefectImport:
         summary = ImportSummary()
         started = time.perf_counter()
         sort = "ID_DESC" if since is None else "UPDATED_DESC"
-        offset, overlap = 0, (0 if since is None else 20)
-        while True:
-            page = self.api.artifacts(sort=sort, offset=offset)
-            done = len(page) < PAGE_SIZE
-            if since is not None:
-                fresh = [item for item in page if (_time(item.get("updated")) or since) >= since]
-                done = done or len(fresh) < len(page)
-                page = fresh
-            self._page(page, summary)
-            summary.seconds = time.perf_counter() - started
-            self.out(summary.line())
-            if done:
-                return summary
-            offset += PAGE_SIZE - overlap
+        step = PAGE_SIZE if since is None else PAGE_SIZE - 20
+        # The next page is read while this one is written (Prefect's server answers in its own
+        # process): about a third less wall time for 10,000 artifacts.
+        with ThreadPoolExecutor(max_workers=1) as reader:
+            offset = 0
+            pending = reader.submit(self.api.artifacts, sort=sort, offset=offset)
+            while True:
+                page = pending.result()
+                done = len(page) < PAGE_SIZE
+                if since is not None:
+                    fresh = [i for i in page if (_time(i.get("updated")) or since) >= since]
+                    done = done or len(fresh) < len(page)
+                    page = fresh
+                if not done:
+                    offset += step
+                    pending = reader.submit(self.api.artifacts, sort=sort, offset=offset)
+                self._page(page, summary)
+                summary.seconds = time.perf_counter() - started
+                self.out(summary.line())
+                if done:
+                    return summary
 
     def _page(self, page: list[dict], summary: ImportSummary) -> None:
         rows = []
@@ -240,23 +251,44 @@ class PrefectImport:
         if self.dry_run or not rows:
             return
         written = set(result.written_ids)
-        flow_ids = {row["flow_run_id"] for row in rows if row["flow_run_id"]}
-        task_ids = {row["task_run_id"] for row in rows if row["task_run_id"]}
-        unnamed = set(
-            Run.objects.filter(id__in=flow_ids | task_ids, name="").values_list("id", flat=True)
-        )
-        flow_ids = {
-            row["flow_run_id"]
-            for row in rows
-            if row["flow_run_id"] and (row["id"] in written or row["flow_run_id"] in unnamed)
+        self._name_runs(rows, written, summary)
+
+    def _name_runs(self, rows: list[dict], written: set, summary: ImportSummary) -> None:
+        """Ask Prefect about the runs of the rows just written, and about runs of this page that
+        still have no name and are due a lookup; a run Prefect does not know is not asked about
+        again before LOOKUP_RETRY (so a second import asks nothing and writes nothing)."""
+        ids = {row[name] for row in rows for name in ("flow_run_id", "task_run_id") if row[name]}
+        known = {
+            run_id: (name, retry_at)
+            for run_id, name, retry_at in Run.objects.filter(id__in=ids).values_list(
+                "id", "name", "lookup_retry_at"
+            )
         }
-        task_ids = {
-            row["task_run_id"]
-            for row in rows
-            if row["task_run_id"] and (row["id"] in written or row["task_run_id"] in unnamed)
-        }
-        if flow_ids or task_ids:
-            summary.runs_named += services.run_upsert(runs=self.api.runs(flow_ids, task_ids))
+        now = timezone.now()
+
+        def wanted(run_id, row) -> bool:
+            name, retry_at = known.get(run_id, ("", None))
+            if name:
+                return row["id"] in written
+            return retry_at is None or retry_at <= now
+
+        ask = {FLOW_RUN: set(), TASK_RUN: set()}
+        for row in rows:
+            for kind, name in ((FLOW_RUN, "flow_run_id"), (TASK_RUN, "task_run_id")):
+                if row[name] and wanted(row[name], row):
+                    ask[kind].add(row[name])
+        if not ask[FLOW_RUN] and not ask[TASK_RUN]:
+            return
+        found = self.api.runs(ask[FLOW_RUN], ask[TASK_RUN])
+        summary.runs_named += services.run_upsert(runs=found)
+        answered = {run["id"] for run in found}
+        unknown = [
+            {"id": run_id, "kind": kind, "lookup_retry_at": now + LOOKUP_RETRY}
+            for kind, run_ids in ask.items()
+            for run_id in run_ids
+            if run_id not in answered and not known.get(run_id, ("",))[0]
+        ]
+        services.run_upsert(runs=unknown)
 
 
 # ------------------------------------------------------------------------------ lookups --

@@ -29,6 +29,7 @@ import datetime as dt
 import json
 import re
 import uuid
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
@@ -151,11 +152,15 @@ def index_versions(artifacts, *, batch_size: int = 1000) -> int:
     return len(documents)
 
 
-def reindex_version(artifact_id, *, fields: dict) -> None:
+UNKNOWN = object()  # the caller did not read the artifact's type
+
+
+def reindex_version(artifact_id, *, fields: dict, type_=UNKNOWN) -> None:
     """After an update: recompute what the changed fields feed (the title for a description,
-    the body for data or metadata), reading the rest from the database."""
+    the body for data or metadata), reading the rest from the database. A progress bar's value
+    feeds nothing, so its updates (the most frequent write there is) cost no index work."""
     want_title = "description" in fields
-    want_body = "data" in fields or "metadata" in fields
+    want_body = "metadata" in fields or ("data" in fields and type_ != PROGRESS)
     if not (want_title or want_body):
         return
     needed = ["key", "type", "created", "description", "metadata"]
@@ -377,8 +382,11 @@ def search_versions(
     id_field = Artifact._meta.get_field("id")
     created_field = Artifact._meta.get_field("created")
     converters = connection.ops.get_db_converters
-    with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+    postgresql = connection.vendor == "postgresql"
+    # A transaction only on PostgreSQL, for SET LOCAL: SQLite's are IMMEDIATE (they take the
+    # write lock), and a search must never wait for, or hold up, a writer.
+    with transaction.atomic() if postgresql else nullcontext(), connection.cursor() as cursor:
+        if postgresql:
             # Parallel workers start in tens of milliseconds on a busy machine, for scans that
             # stop after CANDIDATES rows anyway (measured: 92 ms with them, 10 ms without).
             cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")

@@ -259,19 +259,20 @@ def artifact_update(
         fields["metadata"] = rendering.clean_metadata(metadata)
         rendering.validate_json("metadata_", fields["metadata"])
     with _write_transaction():
-        previous = (
+        current = (
             Artifact.objects.select_for_update()
             .filter(pk=artifact_id)
-            .values_list("updated", flat=True)
+            .values_list("updated", "type")
             .first()
         )
-        if previous is None:
+        if current is None:
             raise ArtifactNotFound(artifact_id)
+        previous, type_ = current
         if data is not UNSET:
             fields["data"] = data
         fields["updated"] = _next_updated(previous)
         Artifact.objects.filter(pk=artifact_id).update(**fields)
-        search.reindex_version(artifact_id, fields=fields)
+        search.reindex_version(artifact_id, fields=fields, type_=type_)
 
 
 def progress_set(

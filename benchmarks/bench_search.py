@@ -50,7 +50,12 @@ def log(msg: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
 
+SQLITE_PATH: Path | None = None  # --sqlite PATH: seed and serve an SQLite file instead
+
+
 def db_url() -> str:
+    if SQLITE_PATH is not None:
+        return f"sqlite:///{SQLITE_PATH}"
     return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + DB_NAME
 
 
@@ -182,6 +187,18 @@ def manage(*args: str) -> None:
 
 
 def seeded_count() -> int:
+    if SQLITE_PATH is not None:
+        import sqlite3
+
+        if not SQLITE_PATH.exists():
+            return -1
+        with sqlite3.connect(SQLITE_PATH) as conn:
+            try:
+                return conn.execute("SELECT count(*) FROM artifacts_app_searchdocument").fetchone()[
+                    0
+                ]
+            except sqlite3.Error:
+                return -1
     import psycopg
 
     try:
@@ -191,7 +208,82 @@ def seeded_count() -> int:
         return -1
 
 
+def seed_sqlite(size: int) -> None:
+    """The same rows into an SQLite file, with executemany; the FTS5 table fills through its
+    triggers as the documents go in."""
+    import sqlite3
+
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{SQLITE_PATH}{suffix}").unlink(missing_ok=True)
+    manage("migrate", "--noinput", "-v0")
+    os.environ.update(
+        {"DATABASE_URL": db_url(), "DJANGO_SETTINGS_MODULE": "artifacts_app.settings"}
+    )
+    os.environ.pop("ARTIFACTS_TEST_DB_SUFFIX", None)
+    import django
+
+    django.setup()
+    from artifacts_app import search
+
+    corpus, rng = Corpus(size), random.Random(11)
+    start = dt.datetime.now(dt.UTC) - dt.timedelta(days=365)
+    step = dt.timedelta(days=365) / size
+    latest: dict[str, tuple] = {}
+    first: dict[str, str] = {}
+    t0 = time.monotonic()
+
+    def stamp(when: dt.datetime) -> str:
+        return when.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+    conn = sqlite3.connect(SQLITE_PATH)
+    try:
+        for lo in range(0, size, BATCH):
+            artifacts, documents = [], []
+            for i in range(lo, min(size, lo + BATCH)):
+                v = corpus.version(i, rng)
+                when = stamp(start + i * step)
+                pk = uuid7_at(start + i * step).hex
+                artifacts.append((pk, v["key"], v["type"], v["description"],
+                                  json.dumps(v["data"]), v["flow_run_id"].hex, when, when))  # fmt: skip
+                title, body = search.document_text(
+                    key=v["key"], description=v["description"], type=v["type"], data=v["data"]
+                )
+                documents.append((pk, when, v["key"], title, body))
+                latest[v["key"]] = (pk, v["type"], when)
+                first.setdefault(v["key"], when)
+            with conn:
+                conn.executemany(
+                    "INSERT INTO artifacts_app_artifact (id, key, type, description, data,"
+                    " flow_run_id, created, updated, pinned) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)",
+                    artifacts,
+                )
+                conn.executemany(
+                    "INSERT INTO artifacts_app_searchdocument (artifact_id, created, key, title,"
+                    " body) VALUES (?, ?, ?, ?, ?)",
+                    documents,
+                )
+            done = min(size, lo + BATCH)
+            log(f"seeded {done:,} of {size:,} ({done / (time.monotonic() - t0):,.0f}/s)")
+        with conn:
+            conn.executemany(
+                "INSERT INTO artifacts_app_artifactcollection (id, key, latest_id, type, created,"
+                " updated) VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (uuid.uuid4().hex, key, pk, kind, first[key], when)
+                    for key, (pk, kind, when) in latest.items()
+                ],
+            )
+        conn.execute("INSERT INTO artifact_search_fts(artifact_search_fts) VALUES ('optimize')")
+        conn.execute("ANALYZE")
+    finally:
+        conn.close()
+    log(f"seeded {size:,} versions in {time.monotonic() - t0:,.0f} s")
+
+
 def seed(size: int) -> None:
+    if SQLITE_PATH is not None:
+        seed_sqlite(size)
+        return
     import psycopg
 
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
@@ -381,7 +473,11 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--port", type=int, default=8765)
     ap.add_argument("--json", default="test-artifacts/bench_search.json")
+    ap.add_argument("--sqlite", metavar="PATH", help="an SQLite file instead of PostgreSQL")
     args = ap.parse_args()
+    global SQLITE_PATH
+    if args.sqlite:
+        SQLITE_PATH = Path(args.sqlite).resolve()
     have = seeded_count()
     if args.keep and have >= args.size:
         log(f"reusing {DB_NAME} ({have:,} versions)")

@@ -147,14 +147,22 @@ def _search_filters(request) -> tuple[search.Query, dict]:
 
 
 def _matching_runs(query, limit: int = 8) -> list:
-    """Runs whose name or flow name holds every word of the search (at most `limit`, newest
-    first): the search finds runs by name as well as artifacts."""
+    """Runs whose name or flow name holds every word of the search, or whose id holds the one
+    word typed when it looks like a piece of an id (8+ hex digits, as cards show ids); at most
+    `limit`, newest first: the search finds runs as well as artifacts."""
     if not query.has_text:
         return []
+    words = [*query.prefixes, *(word for phrase in query.phrases for word in phrase)]
     runs = Run.objects.all()
-    for word in [*query.prefixes, *(word for phrase in query.phrases for word in phrase)]:
+    for word in words:
         runs = runs.filter(Q(name__icontains=word) | Q(flow_name__icontains=word))
-    return list(runs.order_by("-created", "-id")[:limit])
+    found = list(runs.order_by("-created", "-id")[:limit])
+    if not found and len(words) == 1 and len(words[0]) >= 8:
+        piece = words[0]
+        if all(c in "0123456789abcdef" for c in piece):
+            by_id = Run.objects.filter(id__icontains=piece)
+            found = list(by_id.order_by("-created", "-id")[:limit])
+    return found
 
 
 def _search_page(request, query, filters, *, tab, type_, sort, flow=""):

@@ -203,3 +203,27 @@ def test_imported_versions_are_searchable_and_reindexed_when_updated():
     services.artifacts_import(rows=[later])
     assert find("imported words") == []
     assert find("replaced prefect") == [row["id"]]
+
+
+def test_progress_updates_leave_the_document_alone_other_updates_refresh_it():
+    bar = services.artifact_create(
+        key="training", type="progress", data=0.0, description="epoch loop", metadata={"team": "ml"}
+    )
+    report = services.artifact_create(key="nightly", type="markdown", data="old words")
+    SearchDocument.objects.filter(artifact_id=bar.pk).update(body="kept as it was")
+    services.artifact_update(artifact_id=bar.pk, data=55.0)
+    assert SearchDocument.objects.get(artifact_id=bar.pk).body == "kept as it was"
+    services.artifact_update(artifact_id=bar.pk, metadata={"team": "vision"})
+    assert "vision" in SearchDocument.objects.get(artifact_id=bar.pk).body.split()
+    services.artifact_update(artifact_id=report.pk, data="fresh words")
+    assert find("fresh") == [report.pk]
+    assert find("old") == []
+
+
+def test_words_beyond_ascii_match_on_both_databases():
+    made = services.artifact_create(
+        key="intl", type="markdown", data="Café in Zürich; 東京 report; Ελληνικά κείμενα"
+    )
+    for text in ("zürich", "ZÜRICH café", "東京", "ελληνικά", '"café in zürich"'):
+        assert find(text) == [made.id], text
+    assert find("zurich") == []  # accents are kept, as PostgreSQL's `simple` keeps them

@@ -3,7 +3,7 @@ import io
 import pytest
 from django.core.management import call_command
 
-from artifacts_app.models import ApiToken, Artifact, ArtifactCollection, hash_token
+from artifacts_app.models import ApiToken, Artifact, ArtifactCollection, Run, hash_token
 
 pytestmark = pytest.mark.django_db
 
@@ -29,6 +29,27 @@ def test_seed_demo_creates_every_type_and_versions():
     assert Artifact.objects.filter(key__isnull=True).exists()
     for collection in ArtifactCollection.objects.with_latest():
         assert collection.latest == Artifact.objects.for_key(collection.key).first()
+    # What the dashboard can do: pages of keys, a long history, a big table, named runs.
+    assert ArtifactCollection.objects.count() >= 60
+    assert Artifact.objects.filter(key="daily-revenue").count() == 30
+    assert len(Artifact.objects.get(key="orders-export").data) == 2500
+    assert types >= {"table", "markdown", "image", "progress", "result", "html", None}
+    flows = {}
+    for run in Run.objects.flow_runs():
+        flows.setdefault(run.flow_name, []).append(run.name)
+    assert set(flows) == {"nightly-etl", "train-model"}
+    assert all(len(names) >= 3 and all(names) for names in flows.values())
+    task_runs = Run.objects.filter(kind="task")
+    assert task_runs.count() >= 10
+    assert not task_runs.filter(name="").exists()
+    # Every artifact's runs have names.
+    run_ids = set(Artifact.objects.values_list("flow_run_id", flat=True))
+    run_ids |= set(Artifact.objects.values_list("task_run_id", flat=True))
+    run_ids.discard(None)
+    assert Run.objects.filter(id__in=run_ids, name="").count() == 0
+    assert Run.objects.filter(id__in=run_ids).count() == len(run_ids)
+    count = Artifact.objects.count()
     out = io.StringIO()
     call_command("seed_demo", stdout=out)
     assert "skipping" in out.getvalue()
+    assert Artifact.objects.count() == count

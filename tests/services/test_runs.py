@@ -81,3 +81,24 @@ def test_prefect_server_fixture_answers(prefect_server):
         assert answer.read() == b"true"
     with urllib.request.urlopen(f"{prefect_server.api_url}/admin/version", timeout=5) as answer:
         assert answer.read() == b'"3.9.1"'
+
+
+def test_migration_backfills_runs_of_older_artifacts():
+    import importlib
+
+    from django.apps import apps
+
+    from artifacts_app.models import Artifact
+
+    ArtifactFactory(key="a", flow_run_id=FLOW, task_run_id=TASK)
+    ArtifactFactory(key="b", flow_run_id=FLOW)
+    ArtifactFactory(key="c", flow_run_id=OTHER_FLOW)
+    first = Artifact.objects.filter(flow_run_id=FLOW).order_by("created").first().created
+    Run.objects.all().delete()  # as before migration 0004
+    migration = importlib.import_module("artifacts_app.migrations.0008_backfill_runs")
+    migration.backfill(apps, None)
+    migration.backfill(apps, None)  # running it again changes nothing
+    assert set(Run.objects.flow_runs().values_list("id", flat=True)) == {FLOW, OTHER_FLOW}
+    assert Run.objects.get(pk=FLOW).created == first
+    task = Run.objects.get(pk=TASK)
+    assert (task.kind, task.flow_run_id) == (TASK_RUN, FLOW)

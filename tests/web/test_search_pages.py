@@ -160,3 +160,13 @@ def test_search_finds_runs_by_flow_and_run_name_and_filters_by_flow(client):
     assert sorted(keys_on(client.get("/artifacts/?q=rows"))) == ["etl-report", "weekly-report"]
     assert keys_on(client.get("/artifacts/?q=rows&flow=nightly-etl")) == ["etl-report"]
     assert keys_on(client.get("/artifacts/?flow=weekly-etl")) == ["weekly-report"]
+
+
+def test_a_piece_of_a_run_id_as_cards_show_it_lists_the_run(client):
+    from artifacts_app import services
+
+    run = uuid.UUID("0190f1e4-1111-7222-8333-444455556666")
+    services.run_upsert(runs=[{"id": run, "kind": "flow", "name": "", "flow_name": ""}])
+    ArtifactFactory(key="made", flow_run_id=run)
+    response = client.get("/artifacts/?q=444455556666")
+    assertContains(response, f'href="/runs/flow-run/{run}/"')
