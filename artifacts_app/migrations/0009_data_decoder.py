@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("artifacts_app", "0007_search_unkeyed_index"),
+        ("artifacts_app", "0008_backfill_runs"),
     ]
 
     operations = [
