@@ -95,6 +95,13 @@ def every_page_type():
         "untyped": create(key="no-type", type=None, data=[1, 2, 3]),
         "unkeyed": create(key=None, type="markdown", data=MARKDOWN, description=LONG_WORD),
     }  # fmt: skip
+    services.run_upsert(
+        runs=[
+            {"id": run, "kind": "flow", "name": f"run-{LONG_WORD}", "flow_name": f"flow-{LONG_WORD}",
+             "state": "Completed"},
+            {"id": task, "kind": "task", "name": f"task-{LONG_WORD}", "flow_run_id": run},
+        ]
+    )  # fmt: skip
     create(key="wide-export", type="table", data=WIDE_ROWS[:20] + [{"extra": LONG_WORD}])
     for n in range(3):
         create(key="trend", type="progress", data=10 * n, metadata={"loss": str(0.5 / (n + 1))})
@@ -105,6 +112,8 @@ def every_page_type():
         {
             "key-trend": "/artifacts/key/trend/",
             "run": f"/runs/flow-run/{run}/",
+            "task-run": f"/runs/task-run/{task}/",
+            "runs": "/runs/",
             "diff-table": "/artifacts/key/wide-export/diff/",
             "diff-text": "/artifacts/key/trend/diff/",
             "embed": "/artifacts/key/wide-export/embed/",
