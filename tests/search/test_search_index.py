@@ -230,9 +230,7 @@ def test_words_beyond_ascii_match_on_both_databases():
 
 
 def test_a_prefix_standing_for_few_or_many_words():
-    made = [
-        services.artifact_create(type="markdown", data=f"token{i} shared") for i in range(12)
-    ]
+    made = [services.artifact_create(type="markdown", data=f"token{i} shared") for i in range(12)]
     assert len(find("token")) == 12  # more words than PREFIX_WORDS: a prefix query
     assert set(find("token1")) == {made[1].id, made[10].id, made[11].id}  # as whole words
     assert set(find("token1 shared")) == {made[1].id, made[10].id, made[11].id}
