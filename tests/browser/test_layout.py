@@ -95,6 +95,13 @@ def every_page_type():
         "untyped": create(key="no-type", type=None, data=[1, 2, 3]),
         "unkeyed": create(key=None, type="markdown", data=MARKDOWN, description=LONG_WORD),
     }  # fmt: skip
+    services.run_upsert(
+        runs=[
+            {"id": run, "kind": "flow", "name": f"run-{LONG_WORD}", "flow_name": f"flow-{LONG_WORD}",
+             "state": "Completed"},
+            {"id": task, "kind": "task", "name": f"task-{LONG_WORD}", "flow_run_id": run},
+        ]
+    )  # fmt: skip
     create(key="wide-export", type="table", data=WIDE_ROWS[:20] + [{"extra": LONG_WORD}])
     for n in range(3):
         create(key="trend", type="progress", data=10 * n, metadata={"loss": str(0.5 / (n + 1))})
