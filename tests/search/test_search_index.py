@@ -227,3 +227,12 @@ def test_words_beyond_ascii_match_on_both_databases():
     for text in ("zürich", "ZÜRICH café", "東京", "ελληνικά", '"café in zürich"'):
         assert find(text) == [made.id], text
     assert find("zurich") == []  # accents are kept, as PostgreSQL's `simple` keeps them
+
+
+def test_a_prefix_standing_for_few_or_many_words():
+    made = [services.artifact_create(type="markdown", data=f"token{i} shared") for i in range(12)]
+    assert len(find("token")) == 12  # more words than PREFIX_WORDS: a prefix query
+    assert set(find("token1")) == {made[1].id, made[10].id, made[11].id}  # as whole words
+    assert set(find("token1 shared")) == {made[1].id, made[10].id, made[11].id}
+    assert find("tokez") == []
+    assert find("zzz token") == []
