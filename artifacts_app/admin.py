@@ -5,9 +5,9 @@ from django.utils.text import Truncator
 from django.utils.timezone import localtime
 
 from . import services
-from .models import ApiToken, Artifact, ArtifactCollection
+from .models import ApiToken, Artifact, ArtifactCollection, Run
 
-# Five models: the home page lists them all, and the navigation sidebar would take a quarter
+# Six models: the home page lists them all, and the navigation sidebar would take a quarter
 # of a 1280 px screen from the changelists (whose columns then got cut at the right).
 admin.site.enable_nav_sidebar = False
 
@@ -150,6 +150,38 @@ class ArtifactCollectionAdmin(admin.ModelAdmin):
     list_filter = ("type",)
     search_fields = ("key",)
     show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Run)
+class RunAdmin(admin.ModelAdmin):
+    """Flow and task runs, read-only: names come from the Prefect import, the client and lookups
+    (services.run_upsert)."""
+
+    list_display = ("run_id", "kind", "flow_name", "name", "state", "started", "seen")
+    list_filter = ("kind", "state")
+    search_fields = ("name", "flow_name")
+    show_full_result_count = False
+
+    @admin.display(description="id")
+    def run_id(self, obj):
+        return _short_id(obj.pk)
+
+    @admin.display(description="started", ordering="start_time")
+    def started(self, obj):
+        return _short_time(obj.start_time)
+
+    @admin.display(description="first seen", ordering="created")
+    def seen(self, obj):
+        return _short_time(obj.created)
 
     def has_add_permission(self, request):
         return False

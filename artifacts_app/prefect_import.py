@@ -4,6 +4,7 @@ flows), the import behind `manage.py import_prefect`, and the lookup of run name
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import logging
 import time
@@ -38,12 +39,24 @@ def _time(value) -> dt.datetime | None:
 
 class PrefectAPI:
     """A Prefect server's REST API (`http://host:4200/api`; Prefect Cloud's workspace URL with an
-    API key). Connection errors and 5xx are retried `retries` times; anything else that fails
-    raises PrefectAPIError."""
+    API key; a self-hosted server with PREFECT_SERVER_API_AUTH_STRING with that `user:password`
+    auth string, sent as Prefect's client sends it). Connection errors and 5xx are retried
+    `retries` times; anything else that fails raises PrefectAPIError."""
 
-    def __init__(self, api_url: str, api_key: str | None = None, *, timeout=30.0, retries=3):
+    def __init__(
+        self,
+        api_url: str,
+        api_key: str | None = None,
+        *,
+        auth_string: str | None = None,
+        timeout=30.0,
+        retries=3,
+    ):
         headers = {"Accept": "application/json", "User-Agent": "artifacts-dashboard-import"}
-        if api_key:
+        if auth_string:  # as Prefect's client: the auth string first, else the API key
+            token = base64.b64encode(auth_string.encode()).decode()
+            headers["Authorization"] = f"Basic {token}"
+        elif api_key:
             headers["Authorization"] = f"Bearer {api_key}"
         self.api_url = api_url.rstrip("/")
         self.retries = retries
@@ -313,6 +326,7 @@ def lookup_run_names(*, flow_run_id=None, task_run_id=None) -> None:
         with PrefectAPI(
             url,
             settings.ARTIFACTS_PREFECT_API_KEY or None,
+            auth_string=settings.ARTIFACTS_PREFECT_API_AUTH_STRING or None,
             timeout=settings.ARTIFACTS_PREFECT_LOOKUP_TIMEOUT,
             retries=0,
         ) as api:

@@ -236,6 +236,8 @@ ARTIFACTS_EMBED_FRAME_ANCESTORS = os.environ.get("ARTIFACTS_EMBED_FRAME_ANCESTOR
 ARTIFACTS_PREFECT_UI_URL = os.environ.get("ARTIFACTS_PREFECT_UI_URL", "").rstrip("/")
 ARTIFACTS_PREFECT_API_URL = os.environ.get("ARTIFACTS_PREFECT_API_URL", "").rstrip("/")
 ARTIFACTS_PREFECT_API_KEY = os.environ.get("ARTIFACTS_PREFECT_API_KEY", "")
+# Or, for a self-hosted server with PREFECT_SERVER_API_AUTH_STRING, that "user:password".
+ARTIFACTS_PREFECT_API_AUTH_STRING = os.environ.get("ARTIFACTS_PREFECT_API_AUTH_STRING", "")
 # Seconds a name lookup may wait on that API (a failed lookup is retried after 10 minutes).
 ARTIFACTS_PREFECT_LOOKUP_TIMEOUT = float(os.environ.get("ARTIFACTS_PREFECT_LOOKUP_TIMEOUT") or 2)
 

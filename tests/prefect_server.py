@@ -54,7 +54,8 @@ class PrefectServer:
         return self.api_url
 
 
-def start_prefect_server() -> PrefectServer:
+def start_prefect_server(**extra_env) -> PrefectServer:
+    """Prefect's server with `extra_env` (e.g. PREFECT_SERVER_API_AUTH_STRING) added."""
     import socket
 
     with socket.socket() as sock:
@@ -64,7 +65,7 @@ def start_prefect_server() -> PrefectServer:
     log = open(Path(home) / "server.log", "w")  # noqa: SIM115 - closed with the process
     process = subprocess.Popen(
         [str(PREFECT_BIN), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-        env=prefect_env(home),
+        env=prefect_env(home, **extra_env),
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,

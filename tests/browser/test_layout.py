@@ -73,7 +73,7 @@ a code line that is much wider than a phone screen: {"y" * 200}
 
 
 def every_page_type():
-    """One of each: the pages issue 14 item 5 lists, with content made to be too wide."""
+    """One of each page type, with content made to be too wide."""
     import uuid
 
     run = uuid.UUID("0190f1e4-0000-7000-8000-00000000abcd")
@@ -95,6 +95,13 @@ def every_page_type():
         "untyped": create(key="no-type", type=None, data=[1, 2, 3]),
         "unkeyed": create(key=None, type="markdown", data=MARKDOWN, description=LONG_WORD),
     }  # fmt: skip
+    services.run_upsert(
+        runs=[
+            {"id": run, "kind": "flow", "name": f"run-{LONG_WORD}", "flow_name": f"flow-{LONG_WORD}",
+             "state": "Completed"},
+            {"id": task, "kind": "task", "name": f"task-{LONG_WORD}", "flow_run_id": run},
+        ]
+    )  # fmt: skip
     create(key="wide-export", type="table", data=WIDE_ROWS[:20] + [{"extra": LONG_WORD}])
     for n in range(3):
         create(key="trend", type="progress", data=10 * n, metadata={"loss": str(0.5 / (n + 1))})
@@ -104,7 +111,13 @@ def every_page_type():
     pages.update(
         {
             "key-trend": "/artifacts/key/trend/",
+            "trend": "/artifacts/key/trend/trend/",
+            "list-view": "/artifacts/?view=list",
+            "search": f"/artifacts/?q=wide+{LONG_WORD[:20]}",
+            "search-help": "/artifacts/search/",
+            "runs": "/runs/",
             "run": f"/runs/flow-run/{run}/",
+            "task-run": f"/runs/task-run/{task}/",
             "diff-table": "/artifacts/key/wide-export/diff/",
             "diff-text": "/artifacts/key/trend/diff/",
             "embed": "/artifacts/key/wide-export/embed/",
@@ -127,7 +140,9 @@ def test_no_page_scrolls_sideways_on_a_phone(chromium, live_server):
     try:
         too_wide = {}
         for name, path in pages.items():
-            page.goto(probe.origin + path)
+            response = page.goto(probe.origin + path)
+            expected = {"error-404": 404, "error-400": 400}.get(name, 200)
+            assert response.status == expected, (name, path, response.status)
             page.wait_for_load_state("networkidle")
             width = page.evaluate("document.documentElement.scrollWidth")
             inner = page.evaluate("window.innerWidth")

@@ -123,6 +123,17 @@ def test_import_copies_every_artifact_as_prefect_answers_it(seeded):
     assert "0 new, 0 updated, 17 unchanged, 1 refused; 0 runs named." in again
     assert list(Artifact.objects.order_by("id").values_list("id", "updated")) == before
 
+    # An interrupted import resumes: what is missing here is written, the rest left alone.
+    from artifacts_app import services
+
+    gone = [a["id"] for a in theirs if a["key"] == "report"][:2]
+    for artifact_id in gone:
+        services.artifact_delete(artifact_id=artifact_id)
+    resumed = run_import(server.api_url)
+    assert "2 new, 0 updated, 15 unchanged, 1 refused" in resumed
+    assert list(Artifact.objects.order_by("id").values_list("id", "updated")) == before
+    assert api.get("/api/artifacts/report/latest").json()["data"] == "# Report 2"
+
     # Changed in Prefect since: updated here; a dry run counts it first and writes nothing.
     target = next(a for a in theirs if a["key"] == "docs")
     patched = httpx.patch(
@@ -224,3 +235,36 @@ def test_a_prefect_that_is_down_never_blocks_a_write(api_client, settings):
     assert retry_at is not None  # the failure is remembered (in the database, for every worker)
     assert api_client.post("/api/artifacts/", body, format="json").status_code == 201
     assert Run.objects.get(pk=flow_run_id).lookup_retry_at == retry_at  # not asked again yet
+
+
+def test_a_server_with_an_auth_string():
+    """A self-hosted Prefect with PREFECT_SERVER_API_AUTH_STRING: refused without it (a clear
+    error, nothing written), imported with --auth-string (or PREFECT_API_AUTH_STRING)."""
+    import base64
+
+    from django.core.management.base import CommandError
+
+    from tests.prefect_server import require_prefect_venv, start_prefect_server, stop_prefect_server
+
+    require_prefect_venv()
+    server = start_prefect_server(PREFECT_SERVER_API_AUTH_STRING="admin:s3cret")
+    try:
+        basic = base64.b64encode(b"admin:s3cret").decode()
+        made = httpx.post(
+            f"{server.api_url}/artifacts/",
+            json={"key": "guarded", "type": "markdown", "data": "# behind auth"},
+            headers={"Authorization": f"Basic {basic}"},
+            timeout=30,
+        )
+        assert made.status_code == 201, made.text
+        with pytest.raises(CommandError, match="401"):
+            run_import(server.api_url)
+        assert not Artifact.objects.exists()
+        output = run_import(server.api_url, "--auth-string", "admin:s3cret")
+        assert "1 new" in output
+        assert Artifact.objects.get(pk=made.json()["id"]).data == "# behind auth"
+    finally:
+        stop_prefect_server(server.process)
+        import shutil
+
+        shutil.rmtree(server.home, ignore_errors=True)

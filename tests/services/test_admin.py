@@ -34,3 +34,20 @@ def test_admin_collections_are_read_only(client, staff_user):
     ArtifactFactory(key="ro")
     page = client.get("/admin/artifacts_app/artifactcollection/add/")
     assert page.status_code == 403
+
+
+def test_runs_are_listed_read_only(client, staff_user):
+    import uuid
+
+    from artifacts_app import services as run_services
+
+    run_id = uuid.UUID("0190f1e4-0000-7000-8000-00000000abcd")
+    run_services.run_upsert(
+        runs=[{"id": run_id, "kind": "flow", "name": "crimson-tiger", "flow_name": "etl"}]
+    )
+    client.force_login(staff_user)
+    listing = client.get("/admin/artifacts_app/run/?q=crimson").content.decode()
+    assert "crimson-tiger" in listing
+    assert "0190f1e4…abcd" in listing
+    assert client.get("/admin/artifacts_app/run/add/").status_code == 403
+    assert client.get(f"/admin/artifacts_app/run/{run_id}/delete/").status_code == 403

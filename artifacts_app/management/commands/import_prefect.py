@@ -18,7 +18,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("url", help="Prefect's API base, e.g. http://127.0.0.1:4200/api")
-        parser.add_argument("--api-key", help="Prefect API key (default: PREFECT_API_KEY).")
+        parser.add_argument("--api-key", help="Prefect Cloud API key (default: PREFECT_API_KEY).")
+        parser.add_argument(
+            "--auth-string",
+            help="user:password of a server with PREFECT_SERVER_API_AUTH_STRING "
+            "(default: PREFECT_API_AUTH_STRING).",
+        )
         parser.add_argument("--since", help="Only artifacts updated at or after this ISO time.")
         parser.add_argument(
             "--follow", action="store_true", help="Keep polling for new and updated artifacts."
@@ -28,7 +33,10 @@ class Command(BaseCommand):
         )
         parser.add_argument("--dry-run", action="store_true", help="Read and count; write nothing.")
 
-    def handle(self, *args, url, api_key=None, since=None, follow=False, interval=10.0, **options):
+    def handle(
+        self, *args, url, api_key=None, auth_string=None, since=None, follow=False, interval=10.0,
+        **options,
+    ):  # fmt: skip
         if since is not None:
             try:
                 since = dt.datetime.fromisoformat(since)
@@ -41,7 +49,11 @@ class Command(BaseCommand):
         stopping = []
         if follow:  # SIGTERM ends the loop between polls, like Ctrl-C
             signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
-        api = PrefectAPI(url, api_key or os.environ.get("PREFECT_API_KEY") or None)
+        api = PrefectAPI(
+            url,
+            api_key or os.environ.get("PREFECT_API_KEY") or None,
+            auth_string=auth_string or os.environ.get("PREFECT_API_AUTH_STRING") or None,
+        )
         importer = PrefectImport(api, dry_run=options["dry_run"], out=self.stdout.write)
         try:
             summary = importer.run(since)
