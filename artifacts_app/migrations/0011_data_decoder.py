@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("artifacts_app", "0008_backfill_runs"),
+        ("artifacts_app", "0010_search_terms"),
     ]
 
     operations = [
