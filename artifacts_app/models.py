@@ -6,6 +6,7 @@ import contextlib
 import functools
 import hashlib
 import hmac
+import json
 import math
 import os
 import secrets
@@ -39,6 +40,22 @@ def uuid7() -> uuid.UUID:
     value |= 0b10 << 62
     value |= rand & ((1 << 62) - 1)
     return uuid.UUID(int=value)
+
+
+def _int_or_float(text: str):
+    """An integer as stored JSON gives it back: one beyond 64 bits becomes a float. PostgreSQL's
+    jsonb writes a large float without an exponent (1e20 comes back as 100000000000000000000),
+    and orjson, which writes every answer, cannot encode such an integer."""
+    value = int(text)
+    return value if -(2**63) <= value < 2**64 else float(value)
+
+
+class StoredJSONDecoder(json.JSONDecoder):
+    """Reads `data` so that whatever was stored can be answered again (see _int_or_float)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("parse_int", _int_or_float)
+        super().__init__(*args, **kwargs)
 
 
 class DataSize(models.Func):
@@ -110,7 +127,7 @@ class Artifact(models.Model):
     key = models.CharField(max_length=2000, null=True, blank=True)  # noqa: DJ001 - null is meaningful (Prefect)
     type = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001 - null is meaningful (Prefect)
     description = models.TextField(null=True, blank=True)  # noqa: DJ001 - null is meaningful (Prefect)
-    data = models.JSONField(null=True, blank=True)
+    data = models.JSONField(null=True, blank=True, decoder=StoredJSONDecoder)
     # Kept by the database on every write (services or bulk loads), so pages can tell a big
     # `data` without reading it.
     data_bytes = models.GeneratedField(

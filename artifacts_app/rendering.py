@@ -20,7 +20,6 @@ from urllib.parse import urlsplit
 
 import bleach
 import markdown as md
-import orjson
 from bleach.css_sanitizer import CSSSanitizer
 from bleach.linkifier import LinkifyFilter
 from django.core.exceptions import ValidationError
@@ -28,7 +27,7 @@ from django.db.models import TextField
 from django.db.models.functions import Cast, Substr
 from django.utils.html import strip_tags
 
-from . import models
+from . import jsoncheck, models
 
 KEY_RE = re.compile(r"^[a-z0-9-]+$")
 KEY_MESSAGE = "Artifact key must only contain lowercase letters, numbers, and dashes."
@@ -142,22 +141,19 @@ def progress_number(data) -> float | None:
 
 def validate_data(data) -> None:
     """`data` may be any JSON value for any type, as on Prefect's server: its shape is checked
-    at render time, not here. What is refused is what is not JSON or cannot be answered again:
-    NaN and Infinity, integers outside 64 bits."""
-    if not isinstance(data, str | type(None)):
-        try:
-            json.dumps(data, allow_nan=False)
-            orjson.dumps(data)  # what the API answers with: integers must fit in 64 bits
-        except ValueError:
-            raise ValidationError(
-                {"data": "NaN and Infinity are not valid JSON; send null."}
-            ) from None
-        except TypeError as exc:
-            if "64-bit" in str(exc):
-                raise ValidationError(
-                    {"data": "Integers must fit in 64 bits; send larger numbers as strings."}
-                ) from None
-            raise ValidationError({"data": "Data must be JSON."}) from None
+    at render time, not here. What is refused is what cannot be stored or answered again
+    (jsoncheck: NaN and Infinity, integers outside 64 bits, lone surrogates, U+0000, nesting
+    deeper than jsoncheck.MAX_DEPTH)."""
+    validate_json("data", data)
+
+
+def validate_json(field: str, value) -> None:
+    """Django's ValidationError naming `field` when `value` is not storable JSON (jsoncheck)."""
+    try:
+        jsoncheck.check(value, field)
+    except jsoncheck.JSONInputError as exc:
+        message = exc.message if exc.path == field else f"{exc.path}: {exc.message}"
+        raise ValidationError({field: message}) from None
 
 
 # ------------------------------------------------------------------------------ rendering --

@@ -188,7 +188,10 @@ def artifact_create(
 ) -> Artifact:
     rendering.validate_key(key)
     rendering.validate_data(data)
+    rendering.validate_json("type", type)
+    rendering.validate_json("description", description)
     metadata = rendering.clean_metadata(metadata)
+    rendering.validate_json("metadata_", metadata)
     if key and connection.vendor == "postgresql":
         # The run rows first: a run row without its artifact is harmless, the reverse would
         # leave the artifact's run out of /runs/.
@@ -250,9 +253,11 @@ def artifact_update(
     if data is not UNSET:
         rendering.validate_data(data)
     if description is not UNSET:
+        rendering.validate_json("description", description)
         fields["description"] = description
     if metadata is not UNSET:
         fields["metadata"] = rendering.clean_metadata(metadata)
+        rendering.validate_json("metadata_", fields["metadata"])
     with _write_transaction():
         current = (
             Artifact.objects.select_for_update()

@@ -262,6 +262,11 @@ def seed_sqlite(size: int) -> None:
                     " body) VALUES (?, ?, ?, ?, ?)",
                     documents,
                 )
+                terms = {w for d in documents for text in d[3:] for w in text.split()}
+                conn.executemany(
+                    "INSERT OR IGNORE INTO artifact_search_term (term) VALUES (?)",
+                    [(t,) for t in terms],
+                )
             done = min(size, lo + BATCH)
             log(f"seeded {done:,} of {size:,} ({done / (time.monotonic() - t0):,.0f}/s)")
         with conn:

@@ -21,6 +21,7 @@ from artifacts_app.models import Artifact
 
 DEFAULT_LIMIT = 200
 MAX_LIMIT = 200
+MAX_OFFSET = 2**63 - 1  # the databases' OFFSET is a signed 64-bit integer
 MAX_LIST = 1000
 
 ARTIFACT_SORTS = {
@@ -231,7 +232,7 @@ def parse_body(body, *, collection: bool, paged: bool) -> Query:
             _fail("sort", f"Must be one of {', '.join(sorts)}.")
         query.order_by = sorts[sort]
         query.limit = _int(body, "limit", DEFAULT_LIMIT, maximum=MAX_LIMIT)
-        query.offset = _int(body, "offset", 0)
+        query.offset = _int(body, "offset", 0, maximum=MAX_OFFSET)
     return query
 
 

@@ -18,18 +18,18 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, generics, status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.pagination import LimitOffsetPagination
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from artifacts_app import prefect_import, services
+from artifacts_app import prefect_import, rendering, services
 from artifacts_app.models import Artifact, ArtifactCollection
 from artifacts_app.security import AnonThrottle, TokenThrottle
 
 from . import filters, serializers
 from .auth import ArtifactsPermission, BearerTokenAuthentication
+from .parsers import StrictJSONParser
 from .renderers import ORJSONRenderer
 
 PREFECT_API_VERSION = "3.9.1"
@@ -93,9 +93,44 @@ class BaseArtifactView(APIView):
 
     authentication_classes = [BearerTokenAuthentication, SessionAuthentication]
     permission_classes = [ArtifactsPermission]
-    parser_classes = [JSONParser]
+    parser_classes = [StrictJSONParser]
     renderer_classes = [ORJSONRenderer]
     throttle_classes = [AnonThrottle, TokenThrottle]
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        # Query parameters reach the database as text: U+0000 is refused there (PostgreSQL)
+        for name, values in request.GET.lists():
+            for value in values:
+                if "\x00" in value or "\x00" in name:
+                    message = "contains U+0000 (a NUL character), which cannot be stored."
+                    raise exceptions.ValidationError(
+                        {"detail": f"{name!r}: {message}", "errors": {repr(name): [message]}}
+                    )
+
+
+class ArtifactPagination(LimitOffsetPagination):
+    """`?limit=&offset=` of the GET list: limit capped at 200 (as the filter bodies), an
+    offset beyond what the database's OFFSET takes refused."""
+
+    max_limit = filters.MAX_LIMIT
+
+    def get_offset(self, request):
+        offset = super().get_offset(request)
+        if offset > filters.MAX_OFFSET:
+            message = f"Must be less than or equal to {filters.MAX_OFFSET}."
+            raise exceptions.ValidationError(
+                {"detail": f"offset: {message}", "errors": {"offset": [message]}}
+            )
+        return offset
+
+
+def _key_or_404(key: str) -> str:
+    """A key in a path: one that does not match the key pattern cannot exist (and may hold what
+    the database refuses, such as U+0000)."""
+    if not rendering.KEY_RE.match(key):
+        raise services.ArtifactNotFound(key)
+    return key
 
 
 # Stored JSON columns read as their text and embedded in the answer as it is (orjson.Fragment):
@@ -147,7 +182,7 @@ class ArtifactListCreateView(BaseArtifactView, generics.ListAPIView):
     serializer_class = serializers.ArtifactSerializer
     filter_backends = [DjangoFilterBackend]
     filterset_class = filters.ArtifactListFilter
-    pagination_class = LimitOffsetPagination
+    pagination_class = ArtifactPagination
 
     def get_queryset(self):
         return Artifact.objects.values(*serializers.ARTIFACT_VALUES)
@@ -248,7 +283,7 @@ class LatestByKeyView(BaseArtifactView):
         responses={200: serializers.ArtifactSerializer, 404: serializers.ErrorSerializer}
     )
     def get(self, request, key):
-        artifact = Artifact.objects.latest_of_key(key)
+        artifact = Artifact.objects.latest_of_key(_key_or_404(key))
         if artifact is None:
             raise services.ArtifactNotFound(key)
         # A client that has this version as it is now gets a 304 (Django parses If-None-Match).
@@ -269,7 +304,7 @@ class DeleteKeyView(BaseArtifactView):
 
     @extend_schema(responses={200: serializers.DeletedSerializer, 404: serializers.ErrorSerializer})
     def delete(self, request, key):
-        return JSONResponse({"deleted": services.artifact_delete_key(key=key)})
+        return JSONResponse({"deleted": services.artifact_delete_key(key=_key_or_404(key))})
 
 
 class _QueryView(BaseArtifactView):

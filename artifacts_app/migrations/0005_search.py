@@ -72,6 +72,7 @@ def backfill(apps, schema_editor):
         artifact_model=apps.get_model("artifacts_app", "Artifact"),
         document_model=apps.get_model("artifacts_app", "SearchDocument"),
         progress=progress,
+        terms=False,  # SQLite's word list comes with 0010, filled from the index
     )
 
 

@@ -229,10 +229,30 @@ def test_words_beyond_ascii_match_on_both_databases():
     assert find("zurich") == []  # accents are kept, as PostgreSQL's `simple` keeps them
 
 
-def test_a_prefix_standing_for_few_or_many_words():
+def test_a_prefix_standing_for_few_or_many_words(monkeypatch):
+    monkeypatch.setattr(search, "PREFIX_WORDS", 8)
     made = [services.artifact_create(type="markdown", data=f"token{i} shared") for i in range(12)]
     assert len(find("token")) == 12  # more words than PREFIX_WORDS: a prefix query
     assert set(find("token1")) == {made[1].id, made[10].id, made[11].id}  # as whole words
     assert set(find("token1 shared")) == {made[1].id, made[10].id, made[11].id}
     assert find("tokez") == []
     assert find("zzz token") == []
+
+
+def test_sqlite_keeps_a_list_of_every_indexed_word(on_postgres):
+    if on_postgres:
+        pytest.skip("PostgreSQL's GIN index needs no word list")
+    from django.db import connection
+
+    made = services.artifact_create(key="listed", type="markdown", data="first words")
+    services.artifact_update(artifact_id=made.id, data="second", description="third")
+
+    def listed(term):
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT count(*) FROM {search.FTS_TERMS} WHERE term = %s", [term])
+            return cursor.fetchone()[0]
+
+    assert [listed(t) for t in ("listed", "first", "words", "second", "third")] == [1] * 5
+    Artifact.objects.bulk_create([Artifact(type="markdown", data="unlisted")])
+    call_command("rebuild_search_index")
+    assert listed("unlisted") == 1

@@ -170,3 +170,6 @@ def test_a_charset_parameter_is_answered_as_django_answers_it(
     assert (status == 201) == bool(over_http)
     if status == 201:
         assert over_http == [text]
+    # JSON in UTF-8 only: any other charset (or one that does not exist) is 415, writing nothing
+    utf8 = "charset=utf-8" in content_type.lower().replace('"', "")
+    assert status == (201 if utf8 else 415), (content_type, status, payload)
