@@ -268,3 +268,42 @@ def test_a_server_with_an_auth_string():
         import shutil
 
         shutil.rmtree(server.home, ignore_errors=True)
+
+
+def test_follow_outlives_a_prefect_restart():
+    """--follow keeps going while Prefect's server is away: each poll says so and waits for the
+    next (a poll is idempotent, so nothing is lost)."""
+    import shutil
+
+    from tests.prefect_server import require_prefect_venv, start_prefect_server, stop_prefect_server
+
+    require_prefect_venv()
+    server = start_prefect_server()
+    env = {**os.environ, "DATABASE_URL": database_url()}
+    command = [sys.executable, "manage.py", "import_prefect", server.api_url, "--follow"]
+    process = subprocess.Popen(
+        [*command, "--interval", "1"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not process.stdout.readline().startswith("Done:"):
+            assert time.monotonic() < deadline
+        stop_prefect_server(server.process)
+        line = process.stdout.readline()
+        assert "trying again in 1 s" in line, line
+        assert process.poll() is None
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
+        stop_prefect_server(server.process)
+        shutil.rmtree(server.home, ignore_errors=True)
+    assert process.returncode == 0

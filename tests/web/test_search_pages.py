@@ -170,3 +170,14 @@ def test_a_piece_of_a_run_id_as_cards_show_it_lists_the_run(client):
     ArtifactFactory(key="made", flow_run_id=run)
     response = client.get("/artifacts/?q=444455556666")
     assertContains(response, f'href="/runs/flow-run/{run}/"')
+
+
+@pytest.mark.parametrize(
+    "day",
+    ["0001-01-01", "9999-12-31", "2026-02-30", "2026-01-01T25:00", "2026-01-01T10:00+14:00",
+     "9999-12-31T23:59:59.999999", "-1", "2026-1-1", "\x00", "２０２６-01-01"],
+)  # fmt: skip
+def test_odd_dates_answer_a_page(client, day):
+    ArtifactFactory(key="plain")
+    for params in ({"from": day}, {"to": day}, {"from": day, "to": day, "q": "plain"}):
+        assert client.get("/artifacts/", params).status_code == 200

@@ -64,7 +64,11 @@ class Command(BaseCommand):
                 self.sleep(interval, stopping)
                 if stopping:
                     break
-                summary = importer.run(newest - FOLLOW_MARGIN if newest else None)
+                try:
+                    summary = importer.run(newest - FOLLOW_MARGIN if newest else None)
+                except PrefectAPIError as exc:  # Prefect restarting: keep following
+                    self.stdout.write(f"{exc}; trying again in {interval:g} s")
+                    continue
                 if summary.new or summary.updated or summary.refused:
                     self.report(summary, options["dry_run"])
                 if summary.newest_updated and (not newest or summary.newest_updated > newest):
