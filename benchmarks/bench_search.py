@@ -367,6 +367,45 @@ def seed(size: int) -> None:
     log(f"seeded {size:,} versions in {time.monotonic() - t0:,.0f} s")
 
 
+FLOWS = ["nightly-etl", "model-training", "data-quality", "billing-export", "ingest-events"]
+
+
+def run_name(n: int) -> tuple[str, str]:
+    """(flow name, run name) of flow run n: five flows, Prefect-style adjective-animal names."""
+    adjectives = ["crimson", "silent", "brave", "amber", "quick", "lucky", "misty", "bold"]
+    animals = ["tiger", "otter", "falcon", "badger", "heron", "lynx", "moose", "wombat"]
+    name = f"{adjectives[n % 8]}-{animals[n // 8 % 8]}-{n}"
+    return FLOWS[n % len(FLOWS)], name
+
+
+def name_runs(size: int) -> None:
+    """A named Run row for every flow run of the corpus (as the Prefect import leaves them), so
+    the search's run lookup works on realistic rows. Idempotent."""
+    runs = Corpus(size).runs
+    now = dt.datetime.now(dt.UTC)
+    rows = [(run, *run_name(n)) for n, run in enumerate(runs)]
+    if SQLITE_PATH is not None:
+        import sqlite3
+
+        with sqlite3.connect(SQLITE_PATH) as conn:
+            conn.executemany(
+                "INSERT INTO artifacts_app_run (id, kind, name, flow_name, state, created, updated)"
+                " VALUES (?, 'flow', ?, ?, 'COMPLETED', ?, ?) ON CONFLICT (id) DO UPDATE SET"
+                " name = excluded.name, flow_name = excluded.flow_name",
+                [(r.hex, name, flow, str(now)[:26], str(now)[:26]) for r, flow, name in rows],
+            )
+        return
+    import psycopg
+
+    with psycopg.connect(db_url()) as conn, conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO artifacts_app_run (id, kind, name, flow_name, state, created, updated)"
+            " VALUES (%s, 'flow', %s, %s, 'COMPLETED', %s, %s) ON CONFLICT (id) DO UPDATE SET"
+            " name = excluded.name, flow_name = excluded.flow_name",
+            [(r, name, flow, now, now) for r, flow, name in rows],
+        )
+
+
 # ---------------------------------------------------------------------------- queries --
 def queries(size: int) -> list[tuple[str, dict]]:
     corpus = Corpus(size)
@@ -389,6 +428,8 @@ def queries(size: int) -> list[tuple[str, dict]]:
         ("one letter", {"q": "b"}),
         ("16 words", {"q": " ".join(v[100:116])}),
         ("unkeyed tab", {"q": v[0], "tab": "unkeyed"}),
+        ("run name", {"q": "crimson tiger"}),
+        ("word + flow", {"q": v[2], "flow": FLOWS[1]}),
     ]
 
 
@@ -488,9 +529,10 @@ def main() -> None:
         log(f"reusing {DB_NAME} ({have:,} versions)")
     else:
         seed(args.size)
+    manage("migrate", "--noinput", "-v0")
+    name_runs(args.size)
     if args.seed_only:
         return
-    manage("migrate", "--noinput", "-v0")
     results = measure(args.size, args.repeat, args.port, args.workers)
     out = Path(args.json)
     out.parent.mkdir(parents=True, exist_ok=True)
