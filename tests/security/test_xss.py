@@ -104,10 +104,27 @@ def seed_hostile_artifacts() -> tuple[uuid.UUID, list[str]]:
     """Put the corpus in every field that reaches a page; returns the run id and page paths."""
     run = uuid.uuid4()
     paths = [f"/runs/flow-run/{run}/", "/artifacts/", "/artifacts/?tab=unkeyed"]
+    # Run names are text from clients and Prefect: every vector as a flow name, a flow run name
+    # and a task run name, shown on the runs index, run pages, cards and artifact pages.
+    runs = [{"id": run, "kind": "flow", "name": VECTORS[0][:500], "flow_name": VECTORS[1][:500]}]
+    task_ids = []
+    for n, vector in enumerate(VECTORS):
+        flow_run, task_run = uuid.uuid4(), uuid.uuid4()
+        runs.append({"id": flow_run, "kind": "flow", "name": vector[:500],
+                     "flow_name": vector[::-1][:500], "state": vector[:100]})  # fmt: skip
+        runs.append({"id": task_run, "kind": "task", "name": vector[:500], "flow_run_id": run})
+        task_ids.append(task_run)
+        if n % 40 == 0:
+            paths += [f"/runs/flow-run/{flow_run}/", f"/runs/task-run/{task_run}/"]
+    services.run_upsert(runs=runs)
+    paths += [f"/runs/?page={page}" for page in range(1, len(VECTORS) // 50 + 2)]
+    paths += [f"/runs/?q={quote(v[:40], safe='')}" for v in VECTORS[:5]]
+    paths += [f"/artifacts/?flow={quote(v[::-1][:500], safe='')}" for v in VECTORS[:5]]
     for n, group in enumerate(chunks(VECTORS, 40)):
         text = "\n\n".join(group)
         md = services.artifact_create(
             key=f"xss-md-{n}", type="markdown", data=text, description=text, flow_run_id=run,
+            task_run_id=task_ids[n],
             metadata={f"m{i}": v[:500] for i, v in enumerate(group)},
         )  # fmt: skip
         table = services.artifact_create(
