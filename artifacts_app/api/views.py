@@ -30,7 +30,7 @@ from artifacts_app.security import AnonThrottle, TokenThrottle
 from . import filters, serializers
 from .auth import ArtifactsPermission, BearerTokenAuthentication
 from .parsers import StrictJSONParser
-from .renderers import ORJSONRenderer
+from .renderers import ORJSONRenderer, json_bytes
 
 PREFECT_API_VERSION = "3.9.1"
 NOT_FOUND = {"detail": "Artifact not found."}
@@ -41,7 +41,7 @@ class JSONResponse(HttpResponse):
     """orjson-encoded response (UUIDs and datetimes natively), bypassing DRF's renderers."""
 
     def __init__(self, data, status=200):
-        super().__init__(orjson.dumps(data), content_type="application/json", status=status)
+        super().__init__(json_bytes(data), content_type="application/json", status=status)
 
 
 def _flatten(detail, path="") -> dict[str, list[str]]:
