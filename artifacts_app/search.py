@@ -47,6 +47,7 @@ MAX_WORD = 64
 MAX_TERMS = 16
 QUERY_CHARS = 1_000
 CANDIDATES = 1_000
+FLOW_RUNS = 1_000  # a flow with at most this many runs is filtered by the list of their ids
 NARROW = 20_000  # SQLite: filters keeping at most this many documents bound FTS5's rowid range
 FTS_TABLE = "artifact_search_fts"
 FTS_TERMS = "artifact_search_term"  # SQLite: every word ever indexed (migration 0010)
@@ -357,11 +358,24 @@ def _filters(query: Query, *, keyed, type_, flow_run, flow) -> tuple[list[str], 
         where.append("a.flow_run_id = %s")
         params.append(prep(flow_run, connection))
     if flow:
-        where.append(
-            f"a.flow_run_id IN (SELECT r.id FROM {Run._meta.db_table} r"
-            " WHERE r.kind = %s AND r.flow_name = %s)"
+        # The flow's runs as a list of ids when they are few: the planner then knows how many
+        # versions they have (a subquery on runs is estimated from the runs table's statistics,
+        # and right after an import of runs those said 1 run: 450 ms instead of 14).
+        runs = list(
+            Run.objects.filter(kind=FLOW_RUN, flow_name=flow).values_list("id", flat=True)[
+                : FLOW_RUNS + 1
+            ]
         )
-        params += [FLOW_RUN, flow]
+        if len(runs) <= FLOW_RUNS:
+            runs = runs or [None]
+            where.append(f"a.flow_run_id IN ({', '.join(['%s'] * len(runs))})")
+            params += [prep(run, connection) for run in runs]
+        else:
+            where.append(
+                f"a.flow_run_id IN (SELECT r.id FROM {Run._meta.db_table} r"
+                " WHERE r.kind = %s AND r.flow_name = %s)"
+            )
+            params += [FLOW_RUN, flow]
     if query.ids:
         marks = ", ".join(["%s"] * len(query.ids))
         where.append(

@@ -394,6 +394,7 @@ def name_runs(size: int) -> None:
                 " name = excluded.name, flow_name = excluded.flow_name",
                 [(r.hex, name, flow, str(now)[:26], str(now)[:26]) for r, flow, name in rows],
             )
+            conn.execute("ANALYZE artifacts_app_run")
         return
     import psycopg
 
@@ -404,6 +405,7 @@ def name_runs(size: int) -> None:
             " name = excluded.name, flow_name = excluded.flow_name",
             [(r, name, flow, now, now) for r, flow, name in rows],
         )
+        cur.execute("ANALYZE artifacts_app_run")  # as autovacuum would, soon after an import
 
 
 # ---------------------------------------------------------------------------- queries --

@@ -7,6 +7,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from artifacts_app.models import FLOW_RUN, TASK_RUN, Artifact, Run
+from artifacts_app.web.fragments import wants_fragment
 from artifacts_app.web.views import BoundedPaginator, _int, _uuid_or_404, read_access, runs_of
 
 RUN_LIMIT = 500
@@ -45,6 +46,8 @@ def run_list(request):
         run.types = sorted(stats[run.id]["types"])
         run.last_activity = stats[run.id]["last"]
     context = {"page": page, "rows": rows, "q": q, "flow": flow}
+    if wants_fragment(request):  # the live search and the pager swap only the results
+        return render(request, "artifacts/partials/run_results.html", context)
     return render(request, "artifacts/run_list.html", context)
 
 

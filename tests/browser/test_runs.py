@@ -65,3 +65,27 @@ def test_runs_with_a_shared_id_prefix_are_distinct(browser_page):
     page.click(".crumbs >> text=Runs")
     expect(page.locator(".page-head h1")).to_have_text("Runs")
     browser_page.screenshot("runs-index")
+
+
+def test_runs_search_is_live_and_back_shows_the_whole_page(browser_page):
+    page = browser_page.page
+    services.run_upsert(
+        runs=[
+            {"id": FLOW_A, "kind": FLOW_RUN, "name": "crimson-tiger", "flow_name": "nightly-etl"},
+            {"id": FLOW_B, "kind": FLOW_RUN, "name": "amber-otter", "flow_name": "train-model"},
+        ]
+    )
+    page.goto(f"{browser_page.origin}/runs/")
+    rows = page.locator("table.run-table tbody tr")
+    expect(rows).to_have_count(2)
+    page.fill("#run-search", "otter")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("amber-otter")
+    expect(page).to_have_url(f"{browser_page.origin}/runs/?q=otter")
+    page.click("text=amber-otter")
+    expect(page.locator(".page-head h1")).to_contain_text("train-model / amber-otter")
+    page.go_back()
+    expect(page).to_have_url(f"{browser_page.origin}/runs/?q=otter")
+    expect(page.locator("header.topbar")).to_be_visible()
+    expect(page.locator("#run-search")).to_have_value("otter")
+    expect(rows).to_have_count(1)

@@ -256,3 +256,21 @@ def test_sqlite_keeps_a_list_of_every_indexed_word(on_postgres):
     Artifact.objects.bulk_create([Artifact(type="markdown", data="unlisted")])
     call_command("rebuild_search_index")
     assert listed("unlisted") == 1
+
+
+@pytest.mark.parametrize("few_runs", [True, False])
+def test_flow_filter_by_run_list_or_subquery(monkeypatch, few_runs):
+    if not few_runs:
+        monkeypatch.setattr(search, "FLOW_RUNS", 0)  # a flow with more runs than listed
+    etl, other = uuid.uuid4(), uuid.uuid4()
+    services.run_upsert(
+        runs=[
+            {"id": etl, "kind": "flow", "name": "a", "flow_name": "etl"},
+            {"id": other, "kind": "flow", "name": "b", "flow_name": "other"},
+        ]
+    )
+    mine = services.artifact_create(key="mine", type="markdown", data="rows", flow_run_id=etl)
+    services.artifact_create(key="theirs", type="markdown", data="rows", flow_run_id=other)
+    assert find("rows", flow="etl") == [mine.id]
+    assert find("", flow="etl") == [mine.id]
+    assert find("rows", flow="nobody") == []

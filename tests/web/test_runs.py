@@ -177,3 +177,16 @@ def test_a_hostile_name_is_text(client):
         html = client.get(page).content.decode()
         assert "<script>x" not in html, page
         assert "&lt;script&gt;x" in html, page
+
+
+def test_runs_search_fragment_and_page_share_the_url(client, named_runs):
+    fragment = client.get("/runs/", {"q": "otter"}, headers={"HX-Request": "true"})
+    body = fragment.content.decode()
+    assert body.startswith('<section id="run-results"')
+    assert "amber-otter" in body
+    assert "crimson-tiger" not in body
+    assert fragment["Cache-Control"] == "no-store"
+    assert "HX-Request" in fragment["Vary"]
+    page = client.get("/runs/", {"q": "otter"})
+    assert page.content.decode().lstrip().startswith("<!doctype html>")
+    assert page["Cache-Control"] == "private, no-cache"
