@@ -16,11 +16,13 @@ report"); a "quoted phrase" matches those words in that order; a UUID matches an
 flow run id or task run id; everything else (quotes left open, `*`, `-`, NEAR, OR) is only
 words. At most MAX_TERMS words are used.
 
-Running it (`search_versions`): PostgreSQL matches a stored tsvector (GIN index) with
-`ts_rank`, SQLite an FTS5 table with `bm25`. The newest CANDIDATES matching versions are ranked
-(by rank, the key and description weighing more than the content, then newest); a query matching more says so, and a narrower
-query or a date range reaches older ones. That bound keeps a query for a word in every artifact
-as fast as one for a rare word.
+Running it (`search_versions`): PostgreSQL matches a stored tsvector (GIN index) and ranks
+with `ts_rank`; SQLite matches an FTS5 table (a prefix turned into the words it stands for, from
+FTS_TERMS) and ranks in Python (`_text_score`, BM25's term part). The newest CANDIDATES matching
+versions are ranked (the key and description weighing more than the content, then newest); a
+query matching more says so, and a narrower query or a date range reaches older ones. That
+bound keeps a query for a word in every artifact as fast as one for a rare word
+(benchmarks/README.md, "Search").
 """
 
 from __future__ import annotations
