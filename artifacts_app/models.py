@@ -155,6 +155,10 @@ class Artifact(models.Model):
                 fields=["flow_run_id", "created"],
                 name="artifact_flow_run",
                 condition=models.Q(flow_run_id__isnull=False),
+                # PostgreSQL: /runs/ counts a page of runs' artifacts by type with their last
+                # activity from this index alone (an index-only scan: 10 ms instead of 20-55 ms
+                # for 50 runs of 600 artifacts). SQLite ignores INCLUDE.
+                include=["type", "updated"],
             ),
             models.Index(
                 fields=["task_run_id", "created"],

@@ -140,6 +140,7 @@ def _create_in_one_statement(artifact: Artifact) -> None:
         version.get_field(name).get_db_prep_save(getattr(artifact, name), connection)
         for name in fields
     ]
+    runs_sql, runs_params = _run_rows_cte(artifact.flow_run_id, artifact.task_run_id)
     sql = f"""
         WITH key_row AS (
             INSERT INTO {collection.db_table} (id, key, latest_id, type, created, updated)
@@ -156,7 +157,7 @@ def _create_in_one_statement(artifact: Artifact) -> None:
             INSERT INTO {version.db_table} ({columns}, created, updated, pinned)
             SELECT {", ".join(["%s"] * len(fields))}, updated, updated, false FROM key_row
             RETURNING id, created
-        )
+        ){runs_sql}
         INSERT INTO {document.db_table} (artifact_id, created, key, title, body)
         SELECT id, created, %s, %s, %s FROM version_row
         RETURNING created"""
@@ -169,11 +170,32 @@ def _create_in_one_statement(artifact: Artifact) -> None:
         metadata=artifact.metadata,
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, *values, artifact.key, *text])
+        cursor.execute(sql, [*params, *values, *runs_params, artifact.key, *text])
         (created,) = cursor.fetchone()
     artifact.created = artifact.updated = created
     artifact._state.adding = False
     artifact._state.db = connection.alias
+
+
+def _run_rows_cte(flow_run_id, task_run_id) -> tuple[str, list]:
+    """For the one-statement create: a CTE inserting the artifact's runs if missing (what
+    `run_note` does), so the version and its runs are written by the same statement."""
+    rows = []
+    if flow_run_id:
+        rows.append((flow_run_id, FLOW_RUN, None))
+    if task_run_id:
+        rows.append((task_run_id, TASK_RUN, flow_run_id))
+    if not rows:
+        return "", []
+    table = Run._meta.db_table
+    values = ", ".join(["(%s::uuid, %s, '', '', %s::uuid, '', now(), now())"] * len(rows))
+    sql = f"""
+        , run_rows AS (
+            INSERT INTO {table} (id, kind, name, flow_name, flow_run_id, state, created, updated)
+            VALUES {values}
+            ON CONFLICT (id) DO NOTHING
+        )"""
+    return sql, [str(value) if value else None for row in rows for value in row]
 
 
 def artifact_create(
@@ -193,9 +215,6 @@ def artifact_create(
     metadata = rendering.clean_metadata(metadata)
     rendering.validate_json("metadata_", metadata)
     if key and connection.vendor == "postgresql":
-        # The run rows first: a run row without its artifact is harmless, the reverse would
-        # leave the artifact's run out of /runs/.
-        run_note(flow_run_id=flow_run_id, task_run_id=task_run_id)
         artifact = Artifact(
             key=key,
             type=type,

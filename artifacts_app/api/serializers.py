@@ -6,6 +6,8 @@ shapes for the OpenAPI schema."""
 
 from __future__ import annotations
 
+import copy
+
 from rest_framework import serializers
 
 from artifacts_app import rendering
@@ -55,7 +57,19 @@ def collection_json(row: dict) -> dict:
 
 
 class StrictFieldsMixin:
-    """Reject unknown fields with a 4xx naming them, as Prefect's server does."""
+    """Reject unknown fields with a 4xx naming them, as Prefect's server does.
+
+    Each instance gets shallow copies of its plain declared fields where DRF deep-copies them
+    (its `Field.__deepcopy__` re-runs every field's `__init__`): 0.4 M instructions of a create's
+    8.8 M. A plain field holds no state beyond what `bind()` sets on the copy; a field with a
+    child (a nested serializer, a list) is deep-copied as DRF does, so no child is shared between
+    requests."""
+
+    def get_fields(self):
+        return {
+            name: copy.deepcopy(field) if hasattr(field, "child") else copy.copy(field)
+            for name, field in self._declared_fields.items()
+        }
 
     def to_internal_value(self, data):
         if isinstance(data, dict):

@@ -33,7 +33,7 @@ def run_list(request):
             Artifact.objects.filter(flow_run_id__in=list(stats))
             .order_by()
             .values("flow_run_id", "type")
-            .annotate(n=Count("id"), last=Max("updated"))
+            .annotate(n=Count("flow_run_id"), last=Max("updated"))  # all in one index
         )
         for row in grouped:
             entry = stats[row["flow_run_id"]]

@@ -307,3 +307,41 @@ def test_follow_outlives_a_prefect_restart():
         stop_prefect_server(server.process)
         shutil.rmtree(server.home, ignore_errors=True)
     assert process.returncode == 0
+
+
+def test_any_server_speaking_prefects_artifact_api_imports_without_names(tmp_path):
+    """Another artifacts-dashboard (its own database) speaks Prefect's artifact routes but has
+    no run routes: its artifacts are copied, the import says names are not available."""
+    import uuid
+
+    from tests.conftest import start_uvicorn, stop_process
+
+    source_db = f"sqlite:///{tmp_path / 'source.sqlite3'}"
+    env = {**os.environ, "DATABASE_URL": source_db}
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], env=env, cwd=ROOT, check=True)
+    token = subprocess.run(
+        [sys.executable, "manage.py", "create_api_token", "importer"],
+        env=env, cwd=ROOT, check=True, capture_output=True, text=True,
+    ).stdout.strip().splitlines()[-1]  # fmt: skip
+    process, base = start_uvicorn(source_db)
+    try:
+        flow_run_id = str(uuid.uuid4())
+        headers = {"Authorization": f"Bearer {token}"}
+        made = [
+            httpx.post(
+                f"{base}/api/artifacts/",
+                json={"key": "elsewhere", "type": "markdown", "data": f"# v{n}",
+                      "flow_run_id": flow_run_id},
+                headers=headers,
+                timeout=30,
+            ).json()["id"]
+            for n in range(3)
+        ]  # fmt: skip
+        output = run_import(f"{base}/api")
+    finally:
+        stop_process(process)
+    assert "run names not available from this server" in output
+    assert "3 new" in output
+    assert set(map(str, Artifact.objects.values_list("id", flat=True))) == set(made)
+    assert APIClient().get("/api/artifacts/elsewhere/latest").json()["id"] == made[-1]
+    assert Run.objects.get(pk=flow_run_id).name == ""

@@ -107,3 +107,37 @@ def test_concurrent_progress_patches_never_go_backwards_for_a_reader(server_proc
     assert all(len(values) == 1 for values in by_stamp.values())
     final = Artifact.objects.get(pk=bar.pk)
     assert observed[-1][1] == final.data  # the last write applied is what readers end on
+
+
+def test_concurrent_validation_answers_each_request_about_its_own_body(server_process, user):
+    """Validation state is per request: 40 bodies at once, good and bad ones mixed, each answered
+    about itself (the write serializers copy their fields per instance)."""
+    _, token = services.token_create(user=user)
+    bad_field = ["key", "metadata_", "flow_run_id", "bogus"]
+
+    def body(i):
+        if i % 2 == 0:
+            return {"key": f"good-{i}", "type": "markdown", "data": f"v{i}", "description": f"d{i}"}
+        field = bad_field[(i // 2) % len(bad_field)]
+        value = {"key": "Not Valid", "metadata_": [1], "flow_run_id": "nope", "bogus": 1}[field]
+        return {"key": f"bad-{i}", "data": i, field: value}
+
+    def send(i):
+        with httpx.Client(timeout=60) as client:
+            response = client.post(
+                f"{server_process}/api/artifacts/",
+                json=body(i),
+                headers={"Authorization": f"Bearer {token}"},
+            )
+        return i, response.status_code, response.json()
+
+    for i, status, answer in _parallel(40, send):
+        if i % 2 == 0:
+            assert status == 201, (i, answer)
+            assert (answer["key"], answer["description"]) == (f"good-{i}", f"d{i}")
+        else:
+            assert status == 422, (i, answer)
+            assert list(answer["errors"]) == [bad_field[(i // 2) % len(bad_field)]], (i, answer)
+    assert sorted(Artifact.objects.values_list("key", flat=True)) == sorted(
+        f"good-{i}" for i in range(0, 40, 2)
+    )

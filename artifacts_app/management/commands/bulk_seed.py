@@ -28,8 +28,8 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from artifacts_app import search
-from artifacts_app.models import Artifact, ArtifactCollection
+from artifacts_app import search, services
+from artifacts_app.models import FLOW_RUN, Artifact, ArtifactCollection
 
 SHARED_BENCH = Path(settings.BASE_DIR).parent / "shared" / "bench"
 TYPES = ["table", "markdown", "progress", "image"]
@@ -119,6 +119,7 @@ class Command(BaseCommand):
         seed_payload = load_seed_payload()
         rng = random.Random(start)
         flow_runs = [str(uuid.UUID(int=random.Random(s).getrandbits(128))) for s in range(500)]
+        services.run_upsert(runs=[{"id": run, "kind": FLOW_RUN} for run in flow_runs])  # /runs/
         # New rows are newer than every row already there, one millisecond apart.
         newest = Artifact.objects.aggregate(m=Max("created"))["m"]
         base = timezone.now() - dt.timedelta(milliseconds=stop - start)
