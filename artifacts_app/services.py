@@ -198,6 +198,18 @@ def _run_rows_cte(flow_run_id, task_run_id) -> tuple[str, list]:
     return sql, [str(value) if value else None for row in rows for value in row]
 
 
+def artifact_validate(*, key, type, data, description, metadata) -> dict | None:
+    """What every new version must pass (creates and imports alike): ValidationError naming the
+    field, else the cleaned metadata."""
+    rendering.validate_key(key)
+    rendering.validate_data(data)
+    rendering.validate_json("type", type)
+    rendering.validate_json("description", description)
+    metadata = rendering.clean_metadata(metadata)
+    rendering.validate_json("metadata_", metadata)
+    return metadata
+
+
 def artifact_create(
     *,
     key: str | None = None,
@@ -208,12 +220,9 @@ def artifact_create(
     flow_run_id: uuid.UUID | None = None,
     task_run_id: uuid.UUID | None = None,
 ) -> Artifact:
-    rendering.validate_key(key)
-    rendering.validate_data(data)
-    rendering.validate_json("type", type)
-    rendering.validate_json("description", description)
-    metadata = rendering.clean_metadata(metadata)
-    rendering.validate_json("metadata_", metadata)
+    metadata = artifact_validate(
+        key=key, type=type, data=data, description=description, metadata=metadata
+    )
     if key and connection.vendor == "postgresql":
         artifact = Artifact(
             key=key,
@@ -459,9 +468,8 @@ def artifacts_import(*, rows, dry_run: bool = False) -> ImportResult:
     runs get rows (names come from `run_upsert`)."""
     by_id = {}
     for row in rows:
-        rendering.validate_key(row["key"])
-        rendering.validate_data(row["data"])
-        by_id[row["id"]] = {**row, "metadata": rendering.clean_metadata(row["metadata"])}
+        fields = {name: row[name] for name in ("key", "type", "data", "description", "metadata")}
+        by_id[row["id"]] = {**row, "metadata": artifact_validate(**fields)}
     result = ImportResult()
     if not by_id:
         return result
