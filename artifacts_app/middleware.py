@@ -1,5 +1,7 @@
 """Our middleware: the request-size cap (a body over ARTIFACTS_MAX_BODY_BYTES is refused with 413
-before it is read) and django-csp's Content-Security-Policy with the site's policy built once."""
+before it is read), U+0000 in query strings refused on the API and dropped on pages (the
+database refuses it), and
+django-csp's Content-Security-Policy with the site's policy built once."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from csp.constants import HEADER
 from csp.middleware import CheckableLazyObject
 from csp.utils import build_policy
 from django.conf import settings
-from django.http import JsonResponse
+from django.http import JsonResponse, QueryDict
 
 
 def _too_large(limit: int) -> JsonResponse:
@@ -44,6 +46,41 @@ class BodySizeLimitMiddleware:
                 return _too_large(limit)
             request._body = body
             request._stream = io.BytesIO(body)
+        return self.get_response(request)
+
+
+NUL_MESSAGE = "contains U+0000 (a NUL character), which cannot be stored."
+
+
+class NulQueryMiddleware:
+    """A query parameter reaches the database as text, and PostgreSQL refuses U+0000 in text. On
+    the API a query string holding one (`%00`) is a 422 naming the parameter (our error shape);
+    on pages the character is dropped from the parameters (a page always answers, as search
+    does with odd input). Paths need no check: keys in paths must match `^[a-z0-9-]+$` and ids
+    are UUIDs (404 otherwise)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        query = request.META.get("QUERY_STRING", "")
+        if "%00" in query or "\x00" in query:
+            lists = request.GET.lists()
+            names = [n for n, vs in lists if "\x00" in n or any("\x00" in v for v in vs)]
+            if names and request.path.startswith("/api/"):
+                name = repr(names[0]) if "\x00" in names[0] else names[0]
+                return JsonResponse(
+                    {"detail": f"{name}: {NUL_MESSAGE}", "errors": {name: [NUL_MESSAGE]}},
+                    status=422,
+                )
+            if names:
+                cleaned = QueryDict(mutable=True)
+                for name, values in request.GET.lists():
+                    cleaned.setlist(
+                        name.replace("\x00", ""), [v.replace("\x00", "") for v in values]
+                    )
+                cleaned._mutable = False
+                request.GET = cleaned
         return self.get_response(request)
 
 

@@ -97,17 +97,6 @@ class BaseArtifactView(APIView):
     renderer_classes = [ORJSONRenderer]
     throttle_classes = [AnonThrottle, TokenThrottle]
 
-    def initial(self, request, *args, **kwargs):
-        super().initial(request, *args, **kwargs)
-        # Query parameters reach the database as text: U+0000 is refused there (PostgreSQL)
-        for name, values in request.GET.lists():
-            for value in values:
-                if "\x00" in value or "\x00" in name:
-                    message = "contains U+0000 (a NUL character), which cannot be stored."
-                    raise exceptions.ValidationError(
-                        {"detail": f"{name!r}: {message}", "errors": {repr(name): [message]}}
-                    )
-
 
 class ArtifactPagination(LimitOffsetPagination):
     """`?limit=&offset=` of the GET list: limit capped at 200 (as the filter bodies), an
