@@ -370,7 +370,8 @@ def run_upsert(*, runs) -> int:
 
     Each item is a dict with `id` and `kind` ("flow" or "task") and any of RUN_FIELDS; a field
     given (not None) is stored, a field absent or None is left as it is, so a source that knows
-    less never erases what another one knew. A run is inserted if missing. Returns how many rows were inserted or changed (0 when everything was known)."""
+    less never erases what another one knew. A run is inserted if missing. Returns how many rows
+    were inserted or changed (0 when everything was known)."""
     rows: dict[uuid.UUID, dict] = {}
     for item in runs:
         run_id = _as_uuid(item["id"])
@@ -388,6 +389,11 @@ def run_upsert(*, runs) -> int:
         rows.setdefault(run_id, {"kind": kind}).update(fields)
     if not rows:
         return 0
+    with _write_transaction():  # SQLite: queue with the other writers
+        return _run_upsert_rows(rows)
+
+
+def _run_upsert_rows(rows: dict) -> int:
     now = timezone.now()
     existing = {
         run["id"]: run
@@ -434,11 +440,13 @@ def run_claim_lookup(*, run_ids, retry_at: dt.datetime) -> list:
     database), so a Prefect server that is down is asked once per run per retry interval."""
     now = timezone.now()
     due = Q(lookup_retry_at__isnull=True) | Q(lookup_retry_at__lte=now)
-    return [
-        run_id
-        for run_id in run_ids
-        if run_id and Run.objects.filter(due, pk=run_id, name="").update(lookup_retry_at=retry_at)
-    ]
+    with _write_transaction():  # SQLite: queue with the other writers
+        return [
+            run_id
+            for run_id in run_ids
+            if run_id
+            and Run.objects.filter(due, pk=run_id, name="").update(lookup_retry_at=retry_at)
+        ]
 
 
 # ---------------------------------------------------------------------------- imports --
