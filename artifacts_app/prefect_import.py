@@ -19,7 +19,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
-from . import rendering, services
+from . import services
 from .api.serializers import ArtifactCreateSerializer
 from .models import FLOW_RUN, TASK_RUN, Run
 
@@ -34,7 +34,11 @@ class PrefectAPIError(Exception):
 
 
 def _time(value) -> dt.datetime | None:
-    return dt.datetime.fromisoformat(value) if value else None
+    """Prefect's timestamps ("2026-12-01T10:23:07.531926Z"); one without a zone is UTC."""
+    if not value:
+        return None
+    when = dt.datetime.fromisoformat(value)
+    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
 
 
 class PrefectAPI:
@@ -186,9 +190,13 @@ def _row(item: dict) -> dict:
     if row["created"] is None or row["updated"] is None:
         raise ValueError("created and updated are required")
     try:
-        rendering.validate_key(item.get("key"))
-        rendering.validate_data(item.get("data"))
-        metadata = rendering.clean_metadata(item.get("metadata_"))
+        metadata = services.artifact_validate(
+            key=data.get("key"),
+            type=data.get("type"),
+            data=item.get("data"),
+            description=data.get("description"),
+            metadata=item.get("metadata_"),
+        )
     except DjangoValidationError as exc:
         raise ValueError("; ".join(exc.messages)) from None
     return {

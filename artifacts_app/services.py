@@ -226,6 +226,12 @@ def check_fields(*, key=UNSET, type=UNSET, data=UNSET, description=UNSET, metada
     return cleaned
 
 
+def artifact_validate(*, key, type, data, description, metadata) -> dict | None:
+    """What every new version must pass (creates and imports alike): ValidationError naming the
+    field, else the cleaned metadata."""
+    return check_fields(key=key, type=type, data=data, description=description, metadata=metadata)
+
+
 def artifact_create(
     *,
     key: str | None = None,
@@ -236,7 +242,7 @@ def artifact_create(
     flow_run_id: uuid.UUID | None = None,
     task_run_id: uuid.UUID | None = None,
 ) -> Artifact:
-    metadata = check_fields(
+    metadata = artifact_validate(
         key=key, type=type, data=data, description=description, metadata=metadata
     )
     if key and connection.vendor == "postgresql":
@@ -383,7 +389,8 @@ def run_upsert(*, runs) -> int:
 
     Each item is a dict with `id` and `kind` ("flow" or "task") and any of RUN_FIELDS; a field
     given (not None) is stored, a field absent or None is left as it is, so a source that knows
-    less never erases what another one knew. A run is inserted if missing. Returns how many rows were inserted or changed (0 when everything was known)."""
+    less never erases what another one knew. A run is inserted if missing. Returns how many rows
+    were inserted or changed (0 when everything was known)."""
     rows: dict[uuid.UUID, dict] = {}
     for item in runs:
         run_id = _as_uuid(item["id"])
@@ -401,6 +408,11 @@ def run_upsert(*, runs) -> int:
         rows.setdefault(run_id, {"kind": kind}).update(fields)
     if not rows:
         return 0
+    with _write_transaction():  # SQLite: queue with the other writers
+        return _run_upsert_rows(rows)
+
+
+def _run_upsert_rows(rows: dict) -> int:
     now = timezone.now()
     existing = {
         run["id"]: run
@@ -447,11 +459,13 @@ def run_claim_lookup(*, run_ids, retry_at: dt.datetime) -> list:
     database), so a Prefect server that is down is asked once per run per retry interval."""
     now = timezone.now()
     due = Q(lookup_retry_at__isnull=True) | Q(lookup_retry_at__lte=now)
-    return [
-        run_id
-        for run_id in run_ids
-        if run_id and Run.objects.filter(due, pk=run_id, name="").update(lookup_retry_at=retry_at)
-    ]
+    with _write_transaction():  # SQLite: queue with the other writers
+        return [
+            run_id
+            for run_id in run_ids
+            if run_id
+            and Run.objects.filter(due, pk=run_id, name="").update(lookup_retry_at=retry_at)
+        ]
 
 
 # ---------------------------------------------------------------------------- imports --
@@ -481,9 +495,8 @@ def artifacts_import(*, rows, dry_run: bool = False) -> ImportResult:
     runs get rows (names come from `run_upsert`)."""
     by_id = {}
     for row in rows:
-        rendering.validate_key(row["key"])
-        rendering.validate_data(row["data"])
-        by_id[row["id"]] = {**row, "metadata": rendering.clean_metadata(row["metadata"])}
+        fields = {name: row[name] for name in ("key", "type", "data", "description", "metadata")}
+        by_id[row["id"]] = {**row, "metadata": artifact_validate(**fields)}
     result = ImportResult()
     if not by_id:
         return result

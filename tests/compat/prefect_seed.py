@@ -57,6 +57,8 @@ def initial() -> dict:
     out["untyped"] = asyncio.run(raw(data={"anything": [1, "two"]}))
     # Our server refuses integers beyond 64 bits (it could not answer them again): reported.
     out["refused"] = asyncio.run(raw(key="too-big", type="result", data={"n": 2**70}))
+    # ... and NUL characters in JSON (PostgreSQL cannot store them; Prefect's SQLite can).
+    out["refused_nul"] = asyncio.run(raw(key="nul-data", type="result", data={"s": "a\u0000b"}))
     out.update(seed_flow())
     return out
 

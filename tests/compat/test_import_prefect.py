@@ -64,14 +64,15 @@ def test_import_copies_every_artifact_as_prefect_answers_it(seeded):
     server, report = seeded
     output = run_import(server.api_url)
     theirs = prefect_artifacts(server)
-    assert len(theirs) == 18
+    assert len(theirs) == 19
     assert f"refused {report['refused']} (key 'too-big')" in output
-    assert "Done: 18 artifacts read" in output
-    assert "17 new, 0 updated, 0 unchanged, 1 refused; 2 runs named." in output
+    assert f"refused {report['refused_nul']} (key 'nul-data')" in output
+    assert "Done: 19 artifacts read" in output
+    assert "17 new, 0 updated, 0 unchanged, 2 refused; 2 runs named." in output
     api = APIClient()
     for artifact in theirs:
         answer = api.get(f"/api/artifacts/{artifact['id']}")
-        if artifact["id"] == report["refused"]:
+        if artifact["id"] in (report["refused"], report["refused_nul"]):
             assert answer.status_code == 404  # reported and skipped, nothing half-written
             continue
         assert answer.status_code == 200, artifact
@@ -89,9 +90,10 @@ def test_import_copies_every_artifact_as_prefect_answers_it(seeded):
     collections = httpx.post(
         f"{server.api_url}/artifacts/latest/filter", json={"limit": 200}, timeout=30
     ).json()
-    assert len(collections) == ArtifactCollection.objects.count() + 1  # too-big was refused
+    # too-big and nul-data were refused
+    assert len(collections) == ArtifactCollection.objects.count() + 2
     for collection in collections:
-        if collection["key"] == "too-big":
+        if collection["key"] in ("too-big", "nul-data"):
             continue
         ours = api.get(f"/api/artifacts/{collection['key']}/latest").json()
         assert ours["id"] == collection["latest_id"], collection["key"]
@@ -120,7 +122,7 @@ def test_import_copies_every_artifact_as_prefect_answers_it(seeded):
     # A second import writes nothing.
     before = list(Artifact.objects.order_by("id").values_list("id", "updated"))
     again = run_import(server.api_url)
-    assert "0 new, 0 updated, 17 unchanged, 1 refused; 0 runs named." in again
+    assert "0 new, 0 updated, 17 unchanged, 2 refused; 0 runs named." in again
     assert list(Artifact.objects.order_by("id").values_list("id", "updated")) == before
 
     # An interrupted import resumes: what is missing here is written, the rest left alone.
@@ -130,7 +132,7 @@ def test_import_copies_every_artifact_as_prefect_answers_it(seeded):
     for artifact_id in gone:
         services.artifact_delete(artifact_id=artifact_id)
     resumed = run_import(server.api_url)
-    assert "2 new, 0 updated, 15 unchanged, 1 refused" in resumed
+    assert "2 new, 0 updated, 15 unchanged, 2 refused" in resumed
     assert list(Artifact.objects.order_by("id").values_list("id", "updated")) == before
     assert api.get("/api/artifacts/report/latest").json()["data"] == "# Report 2"
 
@@ -143,7 +145,7 @@ def test_import_copies_every_artifact_as_prefect_answers_it(seeded):
     )
     assert patched.status_code == 204
     dry = run_import(server.api_url, "--dry-run")
-    assert "Would write: 18 artifacts read" in dry
+    assert "Would write: 19 artifacts read" in dry
     assert "0 new, 1 updated, 16 unchanged" in dry
     assert Artifact.objects.get(pk=target["id"]).description is None
     run_import(server.api_url)
