@@ -164,6 +164,22 @@ def seed_hostile_artifacts() -> tuple[uuid.UUID, list[str]]:
             key=f"xss-odd-{n}", type="table", data={"not": [VECTORS[n], url]}, flow_run_id=run
         )
         paths += [f"/artifacts/artifact/{a.pk}/" for a in (image, link, odd)]
+    # The storable extremes (what the API accepts at its bounds), each holding a vector: nesting
+    # at the bound, object keys that are markup, bidi overrides and line separators, 64-bit ints
+    for n, vector in enumerate(VECTORS[:12]):
+        deep: object = vector
+        for _ in range(95):
+            deep = [deep]
+        extreme = services.artifact_create(
+            key=f"xss-extreme-{n}",
+            type=("table", "result", "markdown", "progress", "image", "link")[n % 6],
+            data={vector: deep, "\u202e" + vector: [2**64 - 1, -(2**63)], "ls\u2028": vector},
+            description=f"\u202e{vector}\u2029",
+            metadata={vector[:60]: vector[:500]},
+            flow_run_id=run,
+        )
+        paths.append(f"/artifacts/artifact/{extreme.pk}/")
+    paths += ["/artifacts/key/xss-extreme-0/", "/artifacts/key/xss-extreme-1/"]
     paths += ["/artifacts/?view=list", "/artifacts/?tab=unkeyed&view=list"]
     paths += [
         f"/artifacts/key/{quote(v, safe='')}/" for v in VECTORS[:10]
