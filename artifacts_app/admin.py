@@ -1,4 +1,6 @@
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.text import Truncator
@@ -24,8 +26,32 @@ def _short_time(value):
     return date_format(localtime(value), SHORT_TIME) if value else "—"
 
 
+class ArtifactForm(forms.ModelForm):
+    """The admin's form refuses what services would (the same checks), as form errors."""
+
+    class Meta:
+        model = Artifact
+        fields = (
+            "key", "type", "description", "data", "metadata", "flow_run_id", "task_run_id",
+        )  # fmt: skip
+
+    def clean(self):
+        cleaned = super().clean()
+        fields = {name: cleaned.get(name) for name in ("data", "description", "metadata")}
+        if self.instance._state.adding:  # a change writes only these three (services)
+            fields |= {"key": cleaned.get("key") or None, "type": cleaned.get("type") or None}
+        try:
+            services.check_fields(**fields)
+        except ValidationError as exc:
+            for name, messages in exc.message_dict.items():
+                field = "metadata" if name == "metadata_" else name
+                self.add_error(field if field in self.fields else None, messages)
+        return cleaned
+
+
 @admin.register(Artifact)
 class ArtifactAdmin(admin.ModelAdmin):
+    form = ArtifactForm
     list_display = (
         "key_or_id",
         "type",

@@ -198,16 +198,38 @@ def _run_rows_cte(flow_run_id, task_run_id) -> tuple[str, list]:
     return sql, [str(value) if value else None for row in rows for value in row]
 
 
+def check_fields(*, key=UNSET, type=UNSET, data=UNSET, description=UNSET, metadata=UNSET):
+    """Raise ValidationError (naming the fields) for what a write would refuse: the key
+    pattern, `metadata_`'s shape, anything jsoncheck refuses. Returns the cleaned metadata. The
+    writes below call it; so does the admin's form (errors on the form, not a 500)."""
+    errors: dict = {}
+    checks = (
+        lambda: key is UNSET or rendering.validate_key(key),
+        lambda: type is UNSET or rendering.validate_json("type", type),
+        lambda: data is UNSET or rendering.validate_data(data),
+        lambda: description is UNSET or rendering.validate_json("description", description),
+    )
+    for check in checks:
+        try:
+            check()
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    cleaned = None if metadata is UNSET else metadata
+    if metadata is not UNSET:
+        try:
+            cleaned = rendering.clean_metadata(metadata)
+            rendering.validate_json("metadata_", cleaned)
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
 def artifact_validate(*, key, type, data, description, metadata) -> dict | None:
     """What every new version must pass (creates and imports alike): ValidationError naming the
     field, else the cleaned metadata."""
-    rendering.validate_key(key)
-    rendering.validate_data(data)
-    rendering.validate_json("type", type)
-    rendering.validate_json("description", description)
-    metadata = rendering.clean_metadata(metadata)
-    rendering.validate_json("metadata_", metadata)
-    return metadata
+    return check_fields(key=key, type=type, data=data, description=description, metadata=metadata)
 
 
 def artifact_create(
@@ -278,14 +300,11 @@ def artifact_update(
     gets a strictly later `updated`, so a reader that keeps the newest `updated` it has seen never
     goes backwards (the dashboard's progress poll does exactly that)."""
     fields: dict[str, Any] = {}
-    if data is not UNSET:
-        rendering.validate_data(data)
+    cleaned = check_fields(data=data, description=description, metadata=metadata)
     if description is not UNSET:
-        rendering.validate_json("description", description)
         fields["description"] = description
     if metadata is not UNSET:
-        fields["metadata"] = rendering.clean_metadata(metadata)
-        rendering.validate_json("metadata_", fields["metadata"])
+        fields["metadata"] = cleaned
     with _write_transaction():
         current = (
             Artifact.objects.select_for_update()

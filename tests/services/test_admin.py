@@ -51,3 +51,25 @@ def test_runs_are_listed_read_only(client, staff_user):
     assert "0190f1e4…abcd" in listing
     assert client.get("/admin/artifacts_app/run/add/").status_code == 403
     assert client.get(f"/admin/artifacts_app/run/{run_id}/delete/").status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("description", "a\x00b"),
+        ("data", '{"a": "\\u0000"}'),
+        ("data", "NaN"),
+        ("metadata", '{"n": 1}'),
+        ("key", "Bad Key"),
+    ],
+)
+def test_admin_form_refuses_what_services_refuse(client, staff_user, field, value):
+    """The admin shows the error on its form (never a 500) and writes nothing."""
+    client.force_login(staff_user)
+    form = {"key": "from-admin", "type": "markdown", "description": "", "data": '"# x"'}
+    form["metadata"] = "null"
+    form[field] = value
+    response = client.post("/admin/artifacts_app/artifact/add/", form)
+    assert response.status_code == 200, response.status_code
+    assert b"errorlist" in response.content
+    assert not Artifact.objects.exists()
