@@ -327,17 +327,20 @@ class RunQuerySet(models.QuerySet):
         )
 
     def search(self, q: str) -> RunQuerySet:
-        """Runs whose flow name or run name contains `q`, or whose id is or contains it."""
-        q = q.strip()
-        if not q:
-            return self
-        match = models.Q(flow_name__icontains=q) | models.Q(name__icontains=q)
-        try:
-            match |= models.Q(id=uuid.UUID(q))
-        except ValueError:
-            if all(c in "0123456789abcdef-" for c in q.lower()):  # a part of an id, as shown
-                match |= models.Q(id__icontains=q.lower())
-        return self.filter(match)
+        """Runs matching every word of `q`, in any order (at most 10 words; a "/" as in
+        "flow / run" is not a word): a word matches when the flow name or the run name contains
+        it, or the id is it or contains it (a piece of an id as cards show it)."""
+        words = [word for word in q.lower().split() if word.strip("/")][:10]
+        queryset = self
+        for word in words:
+            match = models.Q(flow_name__icontains=word) | models.Q(name__icontains=word)
+            try:
+                match |= models.Q(id=uuid.UUID(word))
+            except ValueError:
+                if all(c in "0123456789abcdef-" for c in word):
+                    match |= models.Q(id__icontains=word)
+            queryset = queryset.filter(match)
+        return queryset
 
     def flow_names(self, limit: int = 500) -> list[str]:
         """Distinct flow names, A to Z."""

@@ -127,6 +127,10 @@ def test_runs_index_newest_first_with_counts_types_and_search(client, named_runs
         ("OTTER", "amber-otter", "crimson-tiger"),
         (str(FLOW_B), "amber-otter", "crimson-tiger"),
         (str(FLOW_A)[-12:], "crimson-tiger", "amber-otter"),
+        ("crimson tiger", "crimson-tiger", "amber-otter"),  # words in any order
+        ("tiger nightly", "crimson-tiger", "amber-otter"),
+        ("nightly-etl / crimson-tiger", "crimson-tiger", "amber-otter"),  # as pages show it
+        ("model otter", "amber-otter", "crimson-tiger"),
     ]:
         found = client.get("/runs/", {"q": q}).content.decode()
         assert expected in found, q
@@ -135,6 +139,7 @@ def test_runs_index_newest_first_with_counts_types_and_search(client, named_runs
     assert "amber-otter" in flow
     assert "crimson-tiger" not in flow
     assert "No flow runs match" in client.get("/runs/", {"q": "zzz"}).content.decode()
+    assert "No flow runs match" in client.get("/runs/", {"q": "crimson otter"}).content.decode()
 
 
 def test_artifacts_list_filters_by_flow(client, named_runs):
