@@ -262,3 +262,35 @@ def test_query_parameters_with_nul_never_fail_a_page(staff_user):
         response = client.get(path)
         assert response.status_code == 200, (path, response.status_code)
     assert client.get("/artifacts/?q=%ED%A0%80").status_code == 200  # decoded as U+FFFD
+
+
+def test_rows_stored_before_the_check_are_repaired_by_the_migration(staff_user, on_postgres):
+    """SQLite kept a lone surrogate sent before jsoncheck as a `\\ud800` escape in the JSON
+    text, and every page of that row failed; migration 0013 turns each into U+FFFD (and leaves
+    emoji, stored as escaped pairs, alone)."""
+    import importlib
+
+    from django.apps import apps
+    from django.db import connection
+
+    if on_postgres:
+        pytest.skip("PostgreSQL's jsonb never took a lone surrogate")
+    broken = services.artifact_create(key="legacy", type="markdown", data="x")
+    emoji = services.artifact_create(key="emoji", type="markdown", data="\U0001f600 ok")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE artifacts_app_artifact SET data = %s, metadata_ = %s WHERE id = %s",
+            ['"a\\ud800b \\ud83d\\ude00"', '{"m": "\\udfff"}', broken.pk.hex],
+        )
+    client = Client()
+    client.force_login(staff_user)
+    with pytest.raises(UnicodeEncodeError):
+        client.get(f"/artifacts/artifact/{broken.pk}/")  # what the migration is for
+    migration = importlib.import_module("artifacts_app.migrations.0013_repair_lone_surrogates")
+    with connection.schema_editor() as editor:
+        migration.repair(apps, editor)
+    fixed = Artifact.objects.get(pk=broken.pk)
+    assert (fixed.data, fixed.metadata) == ("a\ufffdb \U0001f600", {"m": "\ufffd"})
+    assert Artifact.objects.get(pk=emoji.pk).data == "\U0001f600 ok"
+    for path in (f"/artifacts/artifact/{broken.pk}/", "/artifacts/", "/artifacts/key/legacy/"):
+        assert client.get(path).status_code == 200, path
