@@ -88,6 +88,8 @@ async def main() -> dict:
             "key.like_[SALES]": ArtifactFilter(key=ArtifactFilterKey(like_="SALES")),
             "key.like_[s%s]": ArtifactFilter(key=ArtifactFilterKey(like_="s%s")),
             "key.like_[sales_]": ArtifactFilter(key=ArtifactFilterKey(like_="sales_")),
+            "key.like_[s%-]": ArtifactFilter(key=ArtifactFilterKey(like_="s%-")),
+            "key.like_[es_r]": ArtifactFilter(key=ArtifactFilterKey(like_="es_r")),
             "key.like_[]": ArtifactFilter(key=ArtifactFilterKey(like_="")),
             "key.exists_[true]": ArtifactFilter(key=ArtifactFilterKey(exists_=True)),
             "key.exists_[false]": ArtifactFilter(key=ArtifactFilterKey(exists_=False)),
