@@ -170,12 +170,8 @@ class ArtifactAdmin(admin.ModelAdmin):
                 self.message_user(request, f"{pk} was already gone.", messages.WARNING)
 
 
-@admin.register(ArtifactCollection)
-class ArtifactCollectionAdmin(admin.ModelAdmin):
-    list_display = ("key", "type", "latest", "created", "updated")
-    list_filter = ("type",)
-    search_fields = ("key",)
-    show_full_result_count = False
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Shown, never edited here: these rows are written by services.py alone."""
 
     def has_add_permission(self, request):
         return False
@@ -187,8 +183,16 @@ class ArtifactCollectionAdmin(admin.ModelAdmin):
         return False
 
 
+@admin.register(ArtifactCollection)
+class ArtifactCollectionAdmin(ReadOnlyAdmin):
+    list_display = ("key", "type", "latest", "created", "updated")
+    list_filter = ("type",)
+    search_fields = ("key",)
+    show_full_result_count = False
+
+
 @admin.register(Run)
-class RunAdmin(admin.ModelAdmin):
+class RunAdmin(ReadOnlyAdmin):
     """Flow and task runs, read-only: names come from the Prefect import, the client and lookups
     (services.run_upsert)."""
 
@@ -208,15 +212,6 @@ class RunAdmin(admin.ModelAdmin):
     @admin.display(description="first seen", ordering="created")
     def seen(self, obj):
         return _short_time(obj.created)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ApiToken)

@@ -51,6 +51,12 @@ def run_list(request):
     return render(request, "artifacts/run_list.html", context)
 
 
+def _first(artifacts) -> tuple[list, bool]:
+    """The first RUN_LIMIT artifacts, and whether there were more."""
+    rows = list(artifacts[: RUN_LIMIT + 1])
+    return rows[:RUN_LIMIT], len(rows) > RUN_LIMIT
+
+
 def _grouped(artifacts) -> list:
     groups: dict = {}
     for artifact in artifacts:
@@ -63,9 +69,7 @@ def _grouped(artifacts) -> list:
 def run_detail(request, flow_run_id):
     """Everything a flow run produced, grouped by task run, each task run by name."""
     run_id = _uuid_or_404(flow_run_id)
-    artifacts = list(Artifact.objects.for_run(run_id)[: RUN_LIMIT + 1])
-    truncated = len(artifacts) > RUN_LIMIT
-    artifacts = artifacts[:RUN_LIMIT]
+    artifacts, truncated = _first(Artifact.objects.for_run(run_id))
     runs = runs_of(*artifacts, extra_ids=[run_id])
     run = runs.get(run_id) or Run(id=run_id, kind=FLOW_RUN)
     groups = [
@@ -88,9 +92,7 @@ def run_detail(request, flow_run_id):
 def task_run_detail(request, task_run_id):
     """What one task run produced; its flow run (when it had one) one click up."""
     run_id = _uuid_or_404(task_run_id)
-    artifacts = list(Artifact.objects.for_task_run(run_id)[: RUN_LIMIT + 1])
-    truncated = len(artifacts) > RUN_LIMIT
-    artifacts = artifacts[:RUN_LIMIT]
+    artifacts, truncated = _first(Artifact.objects.for_task_run(run_id))
     runs = runs_of(*artifacts, extra_ids=[run_id])
     run = runs.get(run_id) or Run(id=run_id, kind=TASK_RUN)
     parent_id = run.flow_run_id or next((a.flow_run_id for a in artifacts if a.flow_run_id), None)
