@@ -32,7 +32,7 @@ prefect-venv: $(PREFECT_VENV)/.installed
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput -v0
-	$(PY) manage.py seed_demo
+	$(PY) manage.py seed_demo --base-url http://127.0.0.1:$(PORT)
 	$(PY) manage.py demo_admin
 	@echo "API token (demo user, kept in .demo-token): $$($(PY) manage.py create_api_token demo --name 'make run' --keep-in .demo-token 2>/dev/null | tail -n 1)"
 	@echo "Dashboard: http://127.0.0.1:$(PORT)/   Admin: http://127.0.0.1:$(PORT)/admin/"

@@ -82,7 +82,7 @@ def test_table_sort_filter_and_paging(browser_page):
 
 
 def test_every_page_renders_without_errors_and_screenshots(browser_page, phone_page):
-    call_command("seed_demo")
+    call_command("seed_demo", base_url=browser_page.origin)
     run = Artifact.objects.exclude(flow_run_id=None).first().flow_run_id
     pages = {
         "artifacts": "/artifacts/",
@@ -103,6 +103,9 @@ def test_every_page_renders_without_errors_and_screenshots(browser_page, phone_p
             assert response.status == 200, path
             probe.page.wait_for_load_state("networkidle")
             probe.screenshot(f"{name}-{suffix}")
+            if name == "key-image":  # the demo chart comes from our static files, no internet
+                loaded = "img => img.complete && img.naturalWidth > 0"
+                assert probe.page.locator("main img").first.evaluate(loaded)
             if suffix == "phone":  # nothing wider than the phone screen
                 width = probe.page.evaluate("document.documentElement.scrollWidth")
                 assert width <= 375, f"{path} is {width}px wide on a phone"

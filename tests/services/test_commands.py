@@ -1,6 +1,7 @@
 import io
 
 import pytest
+from django.contrib.staticfiles import finders
 from django.core.management import call_command
 
 from artifacts_app.models import ApiToken, Artifact, ArtifactCollection, Run, hash_token
@@ -38,6 +39,10 @@ def test_seed_demo_creates_every_type_and_versions():
     for run in Run.objects.flow_runs():
         flows.setdefault(run.flow_name, []).append(run.name)
     assert set(flows) == {"nightly-etl", "train-model"}
+    # The image artifact shows without internet: it points at a chart in our static files.
+    image = Artifact.objects.get(key="throughput-chart").data
+    assert image == "http://127.0.0.1:8000/static/artifacts/demo/throughput.svg"
+    assert finders.find("artifacts/demo/throughput.svg")
     assert all(len(names) >= 3 and all(names) for names in flows.values())
     task_runs = Run.objects.filter(kind="task")
     assert task_runs.count() >= 10

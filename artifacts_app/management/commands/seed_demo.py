@@ -5,6 +5,7 @@ import random
 import uuid
 
 from django.core.management.base import BaseCommand
+from django.templatetags.static import static
 from django.utils import timezone
 
 from artifacts_app import services
@@ -102,8 +103,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--force", action="store_true", help="Seed even if artifacts exist.")
+        parser.add_argument(
+            "--base-url",
+            default="http://127.0.0.1:8000",
+            help="Where the dashboard will be served: the demo image artifact points at the "
+            "chart in its static files, so it shows without internet access.",
+        )
 
-    def handle(self, *args, force=False, **options):
+    def handle(self, *args, force=False, base_url="http://127.0.0.1:8000", **options):
         if Artifact.objects.exists() and not force:
             self.stdout.write("Demo data already present; skipping (use --force to add more).")
             return
@@ -182,7 +189,7 @@ class Command(BaseCommand):
         create(
             key="throughput-chart",
             type="image",
-            data="https://example.com/charts/throughput.png",
+            data=f"{base_url.rstrip('/')}{static('artifacts/demo/throughput.svg')}",
             description="Throughput chart",
             flow_run_id=DEMO_FLOW_RUN,
             task_run_id=TASK_RUNS[2],
