@@ -245,38 +245,30 @@ def artifact_create(
     metadata = artifact_validate(
         key=key, type=type, data=data, description=description, metadata=metadata
     )
+    artifact = Artifact(
+        key=key,
+        type=type,
+        data=data,
+        description=description,
+        metadata=metadata,
+        flow_run_id=flow_run_id,
+        task_run_id=task_run_id,
+    )
     if key and connection.vendor == "postgresql":
-        artifact = Artifact(
-            key=key,
-            type=type,
-            data=data,
-            description=description,
-            metadata=metadata,
-            flow_run_id=flow_run_id,
-            task_run_id=task_run_id,
-            created=timezone.now(),
-        )
+        artifact.created = timezone.now()
         _create_in_one_statement(artifact)
         return artifact
     with _write_transaction():
-        now = timezone.now()
+        now = (
+            timezone.now()
+        )  # taken once this writer holds the lock: creation order is commit order
         collection = None
         if key:
             collection = _lock_collection(key)
             if collection.latest_id and collection.updated >= now:
                 now = collection.updated + _EPSILON  # strictly newer than the current latest
         run_note(flow_run_id=flow_run_id, task_run_id=task_run_id)
-        artifact = Artifact(
-            key=key,
-            type=type,
-            data=data,
-            description=description,
-            metadata=metadata,
-            flow_run_id=flow_run_id,
-            task_run_id=task_run_id,
-            created=now,
-            updated=now,
-        )
+        artifact.created = artifact.updated = now
         artifact.save(force_insert=True)
         search.index_versions([artifact])
         if collection is not None:
