@@ -202,19 +202,26 @@ def test_unreachable_prefect_is_a_clear_error():
         call_command("import_prefect", "http://127.0.0.1:9/api", stdout=io.StringIO())
 
 
+def _prefect_create(url: str, body: dict) -> dict:
+    """POST to Prefect's own server, which answers 5xx now and then while its SQLite database is
+    busy with its background services: a few tries, then a failure that says what it answered."""
+    for _ in range(5):
+        response = httpx.post(url, json=body, timeout=30)
+        if response.status_code in (200, 201):
+            return response.json()
+        time.sleep(1)
+    raise AssertionError(f"Prefect answered {response.status_code}: {response.text[:500]}")
+
+
 def test_names_are_looked_up_on_first_sight(prefect_server, api_client, settings):
     """ARTIFACTS_PREFECT_API_URL: a run first seen in an artifact gets its names from Prefect."""
     base = prefect_server.api_url
-    flow = httpx.post(f"{base}/flows/", json={"name": "lookup-flow"}, timeout=30).json()
-    flow_run = httpx.post(
-        f"{base}/flow_runs/", json={"flow_id": flow["id"], "name": "lookup-run"}, timeout=30
-    ).json()
-    task_run = httpx.post(
+    flow = _prefect_create(f"{base}/flows/", {"name": "lookup-flow"})
+    flow_run = _prefect_create(f"{base}/flow_runs/", {"flow_id": flow["id"], "name": "lookup-run"})
+    task_run = _prefect_create(
         f"{base}/task_runs/",
-        json={"flow_run_id": flow_run["id"], "task_key": "k", "dynamic_key": "0",
-              "name": "lookup-task"},
-        timeout=30,
-    ).json()  # fmt: skip
+        {"flow_run_id": flow_run["id"], "task_key": "k", "dynamic_key": "0", "name": "lookup-task"},
+    )
     settings.ARTIFACTS_PREFECT_API_URL = base
     body = {"key": "looked-up", "type": "markdown", "data": "x", "task_run_id": task_run["id"]}
     body["flow_run_id"] = flow_run["id"]
