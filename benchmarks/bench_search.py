@@ -173,14 +173,6 @@ class Corpus:
 
 
 # ---------------------------------------------------------------------------- seeding --
-def uuid7_at(when: dt.datetime) -> uuid.UUID:
-    ms = int(when.timestamp() * 1000)
-    rand = int.from_bytes(os.urandom(10), "big")
-    value = (ms & ((1 << 48) - 1)) << 80 | 0x7 << 76 | ((rand >> 62) & 0xFFF) << 64
-    value |= 0b10 << 62 | rand & ((1 << 62) - 1)
-    return uuid.UUID(int=value)
-
-
 def manage(*args: str) -> None:
     subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], env=bench_env(), cwd=ROOT,
                    check=True, timeout=3600)  # fmt: skip
@@ -224,6 +216,7 @@ def seed_sqlite(size: int) -> None:
 
     django.setup()
     from artifacts_app import search
+    from artifacts_app.management.commands.bulk_seed import uuid7_at
 
     corpus, rng = Corpus(size), random.Random(11)
     start = dt.datetime.now(dt.UTC) - dt.timedelta(days=365)
@@ -303,6 +296,7 @@ def seed(size: int) -> None:
 
     django.setup()
     from artifacts_app import search
+    from artifacts_app.management.commands.bulk_seed import uuid7_at
 
     corpus = Corpus(size)
     rng = random.Random(11)

@@ -161,19 +161,32 @@ def test_import_copies_every_artifact_as_prefect_answers_it(seeded):
     assert "Done: 1 artifacts read" in since
 
 
-def test_follow_picks_up_a_new_version(seeded):
-    server, _ = seeded
-    run_import(server.api_url)
-    env = {**os.environ, "DATABASE_URL": database_url()}
-    command = [sys.executable, "manage.py", "import_prefect", server.api_url, "--follow"]
-    process = subprocess.Popen(
-        [*command, "--interval", "1"],
-        env=env,
+def start_follow(api_url: str) -> subprocess.Popen:
+    """`import_prefect URL --follow --interval 1` as a subprocess on the test database (stop it
+    by PID)."""
+    command = [
+        sys.executable,
+        "manage.py",
+        "import_prefect",
+        api_url,
+        "--follow",
+        "--interval",
+        "1",
+    ]
+    return subprocess.Popen(
+        command,
+        env={**os.environ, "DATABASE_URL": database_url()},
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
+
+
+def test_follow_picks_up_a_new_version(seeded):
+    server, _ = seeded
+    run_import(server.api_url)
+    process = start_follow(server.api_url)
     try:
         new_id = seed(server, "more")["new"]
         deadline = time.monotonic() + 90
@@ -288,16 +301,7 @@ def test_follow_outlives_a_prefect_restart():
 
     require_prefect_venv()
     server = start_prefect_server()
-    env = {**os.environ, "DATABASE_URL": database_url()}
-    command = [sys.executable, "manage.py", "import_prefect", server.api_url, "--follow"]
-    process = subprocess.Popen(
-        [*command, "--interval", "1"],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    process = start_follow(server.api_url)
     try:
         deadline = time.monotonic() + 60
         while not process.stdout.readline().startswith("Done:"):
