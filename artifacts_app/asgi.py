@@ -5,20 +5,82 @@ Prefect's client opens `/api/events/in` after each write (subprotocol "prefect",
 socket is refused. We accept it, check the token when one is sent, and discard the events on
 purpose: artifacts themselves arrive through the REST API, and we keep no event store."""
 
+import asyncio
+import io
 import json
 import os
+from concurrent.futures import ThreadPoolExecutor
 
-from a2wsgi import WSGIMiddleware
+from a2wsgi.wsgi import Body, build_environ
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "artifacts_app.settings")
-# HTTP runs through Django's WSGI handler on a fixed pool of threads (a2wsgi). Our views are
-# synchronous: Django's ASGI handler would hop between the event loop and a fresh thread for each
-# sync middleware and the view, and open a new database connection per request (connections are
-# per thread). Long-lived threads keep their connections (DJANGO_CONN_MAX_AGE); measured in
-# benchmarks/README.md: 4.5x the requests/s on GET /api/artifacts/{key}/latest.
-django_application = WSGIMiddleware(
-    get_wsgi_application(), workers=int(os.environ.get("ARTIFACTS_HTTP_THREADS", "8"))
+
+
+class WSGIBridge:
+    """HTTP through Django's WSGI handler on a fixed pool of threads, one hand-off per request.
+
+    Our views are synchronous: Django's ASGI handler would hop between the event loop and a fresh
+    thread for each sync middleware and the view, and open a new database connection per request
+    (connections are per thread). Long-lived threads keep their connections
+    (DJANGO_CONN_MAX_AGE). a2wsgi's middleware does the same job but blocks the thread on the
+    event loop three times per response (start, body, end); here a whole response travels back
+    in one hand-off, and only a streaming response (a download) is sent as it is produced. The
+    environ is a2wsgi's; a body that arrives in several messages is read as a2wsgi reads it.
+    Measured in benchmarks/README.md (server CPU per request)."""
+
+    def __init__(self, app, threads: int):
+        self.app = app
+        self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="wsgi")
+
+    async def __call__(self, scope, receive, send):
+        loop = asyncio.get_running_loop()
+        first = await receive()
+        if first["type"] != "http.request":
+            return  # the client went away before its request arrived
+        if first.get("more_body"):
+            body = Body(loop, receive)
+            body.buffer.extend(first.get("body", b""))
+        else:
+            body = io.BytesIO(first.get("body", b""))
+        environ = build_environ(scope, body)
+        answer = await loop.run_in_executor(self.executor, self.respond, environ, loop, send)
+        if answer is not None:
+            status, headers, content = answer
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            await send({"type": "http.response.body", "body": content})
+
+    def respond(self, environ, loop, send):
+        """Runs on a pool thread: (status, headers, body), or None once a streaming response
+        has been sent from here."""
+        started = []
+
+        def start_response(status, headers, exc_info=None):
+            started[:] = [
+                int(status.split(" ", 1)[0]),
+                [(k.strip().lower().encode("latin1"), v.encode("latin1")) for k, v in headers],
+            ]
+
+        response = self.app(environ, start_response)
+        try:
+            if not getattr(response, "streaming", False):
+                return started[0], started[1], b"".join(response)
+
+            def push(message):
+                asyncio.run_coroutine_threadsafe(send(message), loop).result()
+
+            push({"type": "http.response.start", "status": started[0], "headers": started[1]})
+            for chunk in response:
+                if chunk:
+                    push({"type": "http.response.body", "body": chunk, "more_body": True})
+            push({"type": "http.response.body", "body": b""})
+            return None
+        finally:
+            response.close()
+
+
+django_application = WSGIBridge(
+    get_wsgi_application(), threads=int(os.environ.get("ARTIFACTS_HTTP_THREADS", "8"))
 )
 
 EVENTS_PATHS = {"/api/events/in", "/api/events/in/"}

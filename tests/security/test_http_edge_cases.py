@@ -4,12 +4,14 @@ headers, checks hosts or authenticates before it), and nothing Django refuses is
 
 import json
 import socket
+import time
 
 import pytest
 from rest_framework.test import APIClient
 
 from artifacts_app import services
 from artifacts_app.models import Artifact
+from tests.conftest import ROOT
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -173,3 +175,76 @@ def test_a_charset_parameter_is_answered_as_django_answers_it(
     # JSON in UTF-8 only: any other charset (or one that does not exist) is 415, writing nothing
     utf8 = "charset=utf-8" in content_type.lower().replace('"', "")
     assert status == (201 if utf8 else 415), (content_type, status, payload)
+
+
+# How a request travels between the server and Django's WSGI handler (asgi.WSGIBridge): a body
+# that arrives in several pieces, a response streamed from a file, HEAD, a client that leaves.
+
+
+def send_in_pieces(base: str, head: list[str], body: bytes, pieces: int) -> tuple[int, bytes]:
+    """Like raw_request, but the body leaves in `pieces` writes with pauses between them, so
+    the server hands it to the application as several messages."""
+    host, port = base.removeprefix("http://").split(":")
+    lines = [*head, f"Content-Length: {len(body)}", "Connection: close", "", ""]
+    step = -(-len(body) // pieces)
+    with socket.create_connection((host, int(port)), timeout=20) as sock:
+        sock.sendall("\r\n".join(lines).encode("latin-1"))
+        for start in range(0, len(body), step):
+            time.sleep(0.05)
+            sock.sendall(body[start : start + step])
+        raw = b"".join(iter(lambda: sock.recv(65536), b""))
+    head_bytes, _, payload = raw.partition(b"\r\n\r\n")
+    return int(head_bytes.split()[1]), payload
+
+
+def test_a_body_sent_in_pieces_is_read_whole(module_server, writer):
+    text = "".join(f"line {i} \u2713\n" for i in range(20_000))  # ~240 KB
+    body = json.dumps({"key": "pieces", "type": "markdown", "data": text}).encode()
+    status, payload = send_in_pieces(
+        module_server,
+        [
+            "POST /api/artifacts/ HTTP/1.1",
+            "Host: 127.0.0.1",
+            f"Authorization: Bearer {writer}",
+            "Content-Type: application/json",
+        ],
+        body,
+        pieces=6,
+    )
+    assert status == 201, payload[:300]
+    assert Artifact.objects.get(key="pieces").data == text
+
+
+def test_a_client_that_leaves_mid_body_writes_nothing_and_the_server_goes_on(module_server, writer):
+    host, port = module_server.removeprefix("http://").split(":")
+    body = json.dumps({"key": "left", "type": "markdown", "data": "x" * 100_000}).encode()
+    head = [
+        "POST /api/artifacts/ HTTP/1.1",
+        "Host: 127.0.0.1",
+        f"Authorization: Bearer {writer}",
+        "Content-Type: application/json",
+        f"Content-Length: {len(body)}",
+        "",
+        "",
+    ]
+    with socket.create_connection((host, int(port)), timeout=20) as sock:
+        sock.sendall("\r\n".join(head).encode("latin-1") + body[:40_000])
+    time.sleep(0.5)
+    status, _, payload = raw_request(module_server, ["GET /api/health HTTP/1.1", "Host: 127.0.0.1"])
+    assert status == 200, payload
+    assert not Artifact.objects.filter(key="left").exists()
+
+
+def test_a_streamed_file_arrives_whole_and_head_has_no_body(module_server):
+    path = "/static/artifacts/demo/throughput.svg"  # whitenoise: a streaming FileResponse
+    expected = (ROOT / "static" / "artifacts" / "demo" / "throughput.svg").read_bytes()
+    status, headers, payload = raw_request(
+        module_server, [f"GET {path} HTTP/1.1", "Host: 127.0.0.1"]
+    )
+    assert (status, payload) == (200, expected)
+    assert int(headers["content-length"]) == len(expected)
+    status, headers, payload = raw_request(
+        module_server, [f"HEAD {path} HTTP/1.1", "Host: 127.0.0.1"]
+    )
+    assert (status, payload) == (200, b"")
+    assert int(headers["content-length"]) == len(expected)
