@@ -26,7 +26,8 @@ except ImportError:  # pragma: no cover - not on Windows: one process per databa
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import F, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from . import rendering, search
@@ -297,6 +298,17 @@ def artifact_update(
         fields["description"] = description
     if metadata is not UNSET:
         fields["metadata"] = cleaned
+    if not fields and connection.vendor == "postgresql" and not connection.in_atomic_block:
+        # A progress bar's new value (or only `updated` moving, on any type) touches no search
+        # document: one UPDATE, which takes the row lock itself and computes `updated` from the
+        # row it locked (PostgreSQL re-evaluates it on the row a concurrent writer left). No
+        # row: another type, or no such artifact, which the transaction below tells apart.
+        only = Artifact.objects.filter(pk=artifact_id)
+        changes = {"updated": Greatest(Value(timezone.now()), F("updated") + _EPSILON)}
+        if data is not UNSET:
+            only, changes["data"] = only.filter(type=PROGRESS), data
+        if only.update(**changes):
+            return
     with _write_transaction():
         current = (
             Artifact.objects.select_for_update()

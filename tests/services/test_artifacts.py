@@ -1,12 +1,14 @@
+import datetime as dt
 import threading
 import uuid
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.utils import timezone
 
 from artifacts_app import services
-from artifacts_app.models import Artifact, ArtifactCollection
+from artifacts_app.models import Artifact, ArtifactCollection, SearchDocument
 from tests.factories import ArtifactFactory
 
 pytestmark = pytest.mark.django_db
@@ -100,6 +102,27 @@ def test_update_keeps_any_json_and_refuses_what_is_not_json():
         services.artifact_update(artifact_id=artifact.id, data=float("nan"))
     artifact.refresh_from_db()
     assert artifact.data == 250
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_update_outside_a_transaction_moves_updated_past_a_later_clock():
+    """As the server calls it (no outer transaction; on PostgreSQL a progress value is then one
+    UPDATE): `updated` moves strictly forward even when the stored one is ahead of this clock,
+    a progress value touches no search document, other types' data is indexed."""
+    bar = services.artifact_create(key="bar", type="progress", data=1, description="loading")
+    ahead = timezone.now() + dt.timedelta(hours=1)
+    Artifact.objects.filter(pk=bar.pk).update(updated=ahead)
+    services.artifact_update(artifact_id=bar.pk, data=2.5)
+    bar.refresh_from_db()
+    assert (bar.data, bar.updated) == (2.5, ahead + dt.timedelta(microseconds=1))
+    services.artifact_update(artifact_id=bar.pk)
+    assert Artifact.objects.get(pk=bar.pk).updated == ahead + dt.timedelta(microseconds=2)
+    assert "loading" in SearchDocument.objects.get(artifact_id=bar.pk).title
+    report = services.artifact_create(key="report", type="markdown", data="alpha")
+    services.artifact_update(artifact_id=report.pk, data="omega")
+    assert "omega" in SearchDocument.objects.get(artifact_id=report.pk).body
+    with pytest.raises(services.ArtifactNotFound):
+        services.artifact_update(artifact_id=uuid.uuid4(), data=3)
 
 
 def test_update_unknown_artifact_raises_not_found():
