@@ -16,17 +16,31 @@ from tests.conftest import ROOT
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def raw_request(base: str, head: list[str], body: bytes = b"") -> tuple[int, dict, bytes]:
+def raw_request(
+    base: str,
+    head: list[str],
+    body: bytes = b"",
+    *,
+    pieces: int = 1,
+    leave_after: int | None = None,
+) -> tuple[int, dict, bytes] | None:
     """Send one request exactly as given (header lines in order, duplicates kept); return
-    (status, headers lower-cased, body)."""
+    (status, headers lower-cased, body). `pieces` > 1 sends the body in that many writes with
+    pauses between them (the server then hands it over as several messages); `leave_after`
+    sends only that many bytes of the body, closes the connection and returns None."""
     host, port = base.removeprefix("http://").split(":")
     lines = [*head, f"Content-Length: {len(body)}", "Connection: close", "", ""]
+    sent = body if leave_after is None else body[:leave_after]
+    step = max(1, -(-len(sent) // pieces))
     with socket.create_connection((host, int(port)), timeout=20) as sock:
-        sock.sendall("\r\n".join(lines).encode("latin-1") + body)
-        chunks = []
-        while chunk := sock.recv(65536):
-            chunks.append(chunk)
-    raw = b"".join(chunks)
+        sock.sendall("\r\n".join(lines).encode("latin-1"))
+        for start in range(0, len(sent), step):
+            if pieces > 1:
+                time.sleep(0.05)
+            sock.sendall(sent[start : start + step])
+        if leave_after is not None:
+            return None
+        raw = b"".join(iter(lambda: sock.recv(65536), b""))
     head_bytes, _, payload = raw.partition(b"\r\n\r\n")
     status_line, *header_lines = head_bytes.decode("latin-1").split("\r\n")
     headers = {}
@@ -34,6 +48,16 @@ def raw_request(base: str, head: list[str], body: bytes = b"") -> tuple[int, dic
         name, _, value = line.partition(":")
         headers[name.strip().lower()] = value.strip()
     return int(status_line.split()[1]), headers, payload
+
+
+def post_head(token: str) -> list[str]:
+    """The header lines of a JSON create with this token."""
+    return [
+        "POST /api/artifacts/ HTTP/1.1",
+        "Host: 127.0.0.1",
+        f"Authorization: Bearer {token}",
+        "Content-Type: application/json",
+    ]
 
 
 @pytest.fixture
@@ -63,16 +87,7 @@ def test_two_authorization_headers_first_invalid_are_refused(module_server, writ
         assert headers["www-authenticate"].startswith("Bearer")
     assert not Artifact.objects.filter(key="two-auth").exists()
     # The valid header alone works: the refusal above is about the duplicate.
-    status, _, _ = raw_request(
-        module_server,
-        [
-            "POST /api/artifacts/ HTTP/1.1",
-            "Host: 127.0.0.1",
-            f"Authorization: Bearer {writer}",
-            "Content-Type: application/json",
-        ],
-        body,
-    )
+    status, _, _ = raw_request(module_server, post_head(writer), body)
     assert status == 201
     assert Artifact.objects.filter(key="two-auth").count() == 1
 
@@ -181,54 +196,17 @@ def test_a_charset_parameter_is_answered_as_django_answers_it(
 # that arrives in several pieces, a response streamed from a file, HEAD, a client that leaves.
 
 
-def send_in_pieces(base: str, head: list[str], body: bytes, pieces: int) -> tuple[int, bytes]:
-    """Like raw_request, but the body leaves in `pieces` writes with pauses between them, so
-    the server hands it to the application as several messages."""
-    host, port = base.removeprefix("http://").split(":")
-    lines = [*head, f"Content-Length: {len(body)}", "Connection: close", "", ""]
-    step = -(-len(body) // pieces)
-    with socket.create_connection((host, int(port)), timeout=20) as sock:
-        sock.sendall("\r\n".join(lines).encode("latin-1"))
-        for start in range(0, len(body), step):
-            time.sleep(0.05)
-            sock.sendall(body[start : start + step])
-        raw = b"".join(iter(lambda: sock.recv(65536), b""))
-    head_bytes, _, payload = raw.partition(b"\r\n\r\n")
-    return int(head_bytes.split()[1]), payload
-
-
 def test_a_body_sent_in_pieces_is_read_whole(module_server, writer):
     text = "".join(f"line {i} \u2713\n" for i in range(20_000))  # ~240 KB
     body = json.dumps({"key": "pieces", "type": "markdown", "data": text}).encode()
-    status, payload = send_in_pieces(
-        module_server,
-        [
-            "POST /api/artifacts/ HTTP/1.1",
-            "Host: 127.0.0.1",
-            f"Authorization: Bearer {writer}",
-            "Content-Type: application/json",
-        ],
-        body,
-        pieces=6,
-    )
+    status, _, payload = raw_request(module_server, post_head(writer), body, pieces=6)
     assert status == 201, payload[:300]
     assert Artifact.objects.get(key="pieces").data == text
 
 
 def test_a_client_that_leaves_mid_body_writes_nothing_and_the_server_goes_on(module_server, writer):
-    host, port = module_server.removeprefix("http://").split(":")
     body = json.dumps({"key": "left", "type": "markdown", "data": "x" * 100_000}).encode()
-    head = [
-        "POST /api/artifacts/ HTTP/1.1",
-        "Host: 127.0.0.1",
-        f"Authorization: Bearer {writer}",
-        "Content-Type: application/json",
-        f"Content-Length: {len(body)}",
-        "",
-        "",
-    ]
-    with socket.create_connection((host, int(port)), timeout=20) as sock:
-        sock.sendall("\r\n".join(head).encode("latin-1") + body[:40_000])
+    raw_request(module_server, post_head(writer), body, leave_after=40_000)
     time.sleep(0.5)
     status, _, payload = raw_request(module_server, ["GET /api/health HTTP/1.1", "Host: 127.0.0.1"])
     assert status == 200, payload
