@@ -10,6 +10,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from artifacts_app import services
+from tests.processes import stop_process
 
 ROOT = Path(__file__).resolve().parent.parent
 pytest_plugins = ["tests.browser_fixtures", "tests.prefect_server"]  # shared fixtures
@@ -140,15 +141,6 @@ def start_deployed(db_url: str, extra_env: dict | None = None) -> tuple[subproce
         stop_process(process)
         raise
     return process, base
-
-
-def stop_process(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(10)
 
 
 @pytest.fixture

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.processes import stop_process
+
 ROOT = Path(__file__).resolve().parent.parent
 PREFECT_VENV = ROOT / ".venv-prefect"
 PREFECT_BIN = PREFECT_VENV / "bin" / "prefect"
@@ -91,14 +93,8 @@ def start_prefect_server(**extra_env) -> PrefectServer:
 
 
 def stop_prefect_server(process: subprocess.Popen) -> None:
-    """Stop the server by its PID (SIGTERM, then SIGKILL); its uvicorn runs in the same process."""
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
+    """Stop the server by its PID; its uvicorn runs in the same process and may take 20 s."""
+    stop_process(process, wait=20)
 
 
 @pytest.fixture(scope="module")

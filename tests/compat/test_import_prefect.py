@@ -7,7 +7,6 @@ import datetime as dt
 import io
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from rest_framework.test import APIClient
 from artifacts_app.models import Artifact, ArtifactCollection, Run
 from tests.conftest import ROOT, database_url
 from tests.prefect_server import PREFECT_PYTHON, prefect_env
+from tests.processes import stop_process
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -198,12 +198,7 @@ def test_follow_picks_up_a_new_version(seeded):
         assert latest["id"] == new_id
         assert latest["data"] == "# Report 3"
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
+        stop_process(process, wait=20)
     assert process.returncode == 0
     assert "1 new" in process.stdout.read()
 
@@ -311,12 +306,7 @@ def test_follow_outlives_a_prefect_restart():
         assert "trying again in 1 s" in line, line
         assert process.poll() is None
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
+        stop_process(process, wait=20)
         stop_prefect_server(server.process)
         shutil.rmtree(server.home, ignore_errors=True)
     assert process.returncode == 0
@@ -327,7 +317,7 @@ def test_any_server_speaking_prefects_artifact_api_imports_without_names(tmp_pat
     no run routes: its artifacts are copied, the import says names are not available."""
     import uuid
 
-    from tests.conftest import start_uvicorn, stop_process
+    from tests.conftest import start_uvicorn
 
     source_db = f"sqlite:///{tmp_path / 'source.sqlite3'}"
     env = {**os.environ, "DATABASE_URL": source_db}
