@@ -90,14 +90,19 @@ class _SqliteWriter:
 sqlite_writer = _SqliteWriter()
 
 
+def _writers_queue():
+    """SQLite: this thread's turn among the writers (`sqlite_writer`). Nothing on PostgreSQL, and
+    nothing inside an outer transaction: this thread then already holds SQLite's write lock
+    (IMMEDIATE transactions take it at BEGIN), and taking the queue lock could deadlock with a
+    writer that holds the queue lock and waits for SQLite's."""
+    if connection.vendor == "sqlite" and not connection.in_atomic_block:
+        return sqlite_writer(connection.settings_dict["NAME"])
+    return contextlib.nullcontext()
+
+
 @contextlib.contextmanager
 def _write_transaction():
-    # Inside an outer transaction this thread already holds SQLite's write lock (IMMEDIATE
-    # transactions take it at BEGIN): taking the queue lock then could deadlock with a writer
-    # that holds the queue lock and waits for SQLite's.
-    queue = connection.vendor == "sqlite" and not connection.in_atomic_block
-    writer = sqlite_writer(connection.settings_dict["NAME"]) if queue else contextlib.nullcontext()
-    with writer, transaction.atomic():
+    with _writers_queue(), transaction.atomic():
         yield
 
 
@@ -135,12 +140,7 @@ def _create_in_one_statement(artifact: Artifact) -> None:
         Artifact._meta,
         SearchDocument._meta,
     )
-    fields = ("id", "key", "type", "description", "data", "metadata", "flow_run_id", "task_run_id")
-    columns = ", ".join(version.get_field(name).column for name in fields)
-    values = [
-        version.get_field(name).get_db_prep_save(getattr(artifact, name), connection)
-        for name in fields
-    ]
+    columns, values = _version_values(artifact)
     runs_sql, runs_params = _run_rows_cte(artifact.flow_run_id, artifact.task_run_id)
     sql = f"""
         WITH key_row AS (
@@ -156,7 +156,7 @@ def _create_in_one_statement(artifact: Artifact) -> None:
         )
         , version_row AS (
             INSERT INTO {version.db_table} ({columns}, created, updated, pinned)
-            SELECT {", ".join(["%s"] * len(fields))}, updated, updated, false FROM key_row
+            SELECT {", ".join(["%s"] * len(values))}, updated, updated, false FROM key_row
             RETURNING id, created
         ){runs_sql}
         INSERT INTO {document.db_table} (artifact_id, created, key, title, body)
@@ -174,6 +174,82 @@ def _create_in_one_statement(artifact: Artifact) -> None:
         cursor.execute(sql, [*params, *values, *runs_params, artifact.key, *text])
         (created,) = cursor.fetchone()
     artifact.created = artifact.updated = created
+    artifact._state.adding = False
+    artifact._state.db = connection.alias
+
+
+_VERSION_FIELDS = (
+    "id",
+    "key",
+    "type",
+    "description",
+    "data",
+    "metadata",
+    "flow_run_id",
+    "task_run_id",
+)
+
+
+def _version_values(artifact: Artifact) -> tuple[str, list]:
+    """A new version's own columns (as SQL) and their database values, for the raw INSERTs of a
+    create (`created`, `updated` and `pinned` are added by each statement)."""
+    version = Artifact._meta
+    columns = ", ".join(version.get_field(name).column for name in _VERSION_FIELDS)
+    values = [
+        version.get_field(name).get_db_prep_save(getattr(artifact, name), connection)
+        for name in _VERSION_FIELDS
+    ]
+    return columns, values
+
+
+def _create_in_steps(artifact: Artifact) -> None:
+    """SQLite (every create) and PostgreSQL without a key: the rows the one statement above
+    writes, as plain statements in one write transaction (SQLite's IMMEDIATE transaction holds
+    the database's write lock, so nothing moves the key's row meanwhile). Written as SQL because
+    compiling them through the ORM took more time than running them, inside that lock
+    (benchmarks/README.md)."""
+    collection, version = ArtifactCollection._meta, Artifact._meta
+    with _write_transaction(), connection.cursor() as cursor:
+        now = (
+            timezone.now()
+        )  # taken once this writer holds the lock: creation order is commit order
+        if artifact.key:
+            cursor.execute(
+                f"SELECT updated FROM {collection.db_table}"
+                " WHERE key = %s AND latest_id IS NOT NULL",
+                [artifact.key],
+            )
+            row = cursor.fetchone()
+            previous = row and row[0]
+            if previous and timezone.is_naive(previous):  # SQLite's naive UTC
+                previous = timezone.make_aware(previous, dt.UTC)
+            if previous and previous >= now:
+                now = previous + _EPSILON  # strictly newer than the current latest
+        run_note(flow_run_id=artifact.flow_run_id, task_run_id=artifact.task_run_id)
+        artifact.created = artifact.updated = now
+        columns, values = _version_values(artifact)
+        stamp = version.get_field("created").get_db_prep_save(now, connection)
+        cursor.execute(
+            f"INSERT INTO {version.db_table} ({columns}, created, updated, pinned)"
+            f" VALUES ({', '.join(['%s'] * len(values))}, %s, %s, %s)",
+            [*values, stamp, stamp, False],
+        )
+        search.index_versions([artifact])
+        if artifact.key:
+            cursor.execute(
+                f"INSERT INTO {collection.db_table} (id, key, latest_id, type, created, updated)"
+                " VALUES (%s, %s, %s, %s, %s, %s)"
+                " ON CONFLICT (key) DO UPDATE SET latest_id = excluded.latest_id,"
+                " type = excluded.type, updated = excluded.updated",
+                [
+                    collection.pk.get_db_prep_save(uuid7(), connection),
+                    artifact.key,
+                    values[0],
+                    artifact.type,
+                    stamp,
+                    stamp,
+                ],
+            )
     artifact._state.adding = False
     artifact._state.db = connection.alias
 
@@ -258,22 +334,8 @@ def artifact_create(
     if key and connection.vendor == "postgresql":
         artifact.created = timezone.now()
         _create_in_one_statement(artifact)
-        return artifact
-    with _write_transaction():
-        now = (
-            timezone.now()
-        )  # taken once this writer holds the lock: creation order is commit order
-        collection = None
-        if key:
-            collection = _lock_collection(key)
-            if collection.latest_id and collection.updated >= now:
-                now = collection.updated + _EPSILON  # strictly newer than the current latest
-        run_note(flow_run_id=flow_run_id, task_run_id=task_run_id)
-        artifact.created = artifact.updated = now
-        artifact.save(force_insert=True)
-        search.index_versions([artifact])
-        if collection is not None:
-            _point_at(collection, artifact)
+    else:
+        _create_in_steps(artifact)
     return artifact
 
 
@@ -298,17 +360,19 @@ def artifact_update(
         fields["description"] = description
     if metadata is not UNSET:
         fields["metadata"] = cleaned
-    if not fields and connection.vendor == "postgresql" and not connection.in_atomic_block:
+    if not fields and not connection.in_atomic_block:
         # A progress bar's new value (or only `updated` moving, on any type) touches no search
-        # document: one UPDATE, which takes the row lock itself and computes `updated` from the
-        # row it locked (PostgreSQL re-evaluates it on the row a concurrent writer left). No
-        # row: another type, or no such artifact, which the transaction below tells apart.
+        # document: one UPDATE in autocommit, which takes the row lock (SQLite: the database's
+        # write lock) itself and computes `updated` from the row it locked (PostgreSQL
+        # re-evaluates it on the row a concurrent writer left). No row: another type, or no
+        # such artifact, which the transaction below tells apart.
         only = Artifact.objects.filter(pk=artifact_id)
         changes = {"updated": Greatest(Value(timezone.now()), F("updated") + _EPSILON)}
         if data is not UNSET:
             only, changes["data"] = only.filter(type=PROGRESS), data
-        if only.update(**changes):
-            return
+        with _writers_queue():
+            if only.update(**changes):
+                return
     with _write_transaction():
         current = (
             Artifact.objects.select_for_update()

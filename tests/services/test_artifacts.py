@@ -106,7 +106,7 @@ def test_update_keeps_any_json_and_refuses_what_is_not_json():
 
 @pytest.mark.django_db(transaction=True)
 def test_an_update_outside_a_transaction_moves_updated_past_a_later_clock():
-    """As the server calls it (no outer transaction; on PostgreSQL a progress value is then one
+    """As the server calls it (no outer transaction; a progress value is then one
     UPDATE): `updated` moves strictly forward even when the stored one is ahead of this clock,
     a progress value touches no search document, other types' data is indexed."""
     bar = services.artifact_create(key="bar", type="progress", data=1, description="loading")
