@@ -54,5 +54,7 @@ class ArtifactsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from . import checks  # noqa: F401 - registers the deploy checks
+
         return_big_blocks_to_the_os()
         connection_created.connect(read_timestamps_in_c, dispatch_uid="read_timestamps_in_c")

@@ -132,7 +132,7 @@ REDIS_URL = os.environ.get("REDIS_URL", "").strip()
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "artifacts_app.cache.SharedRedisCache",
             "LOCATION": REDIS_URL,
             # Several deployments (or test runs) can share one Redis database.
             "KEY_PREFIX": os.environ.get("DJANGO_CACHE_KEY_PREFIX", "artifacts"),

@@ -2,7 +2,8 @@
 """Benchmark our server the way the README deploys it, on a fresh database.
 
 Starts `gunicorn artifacts_app.asgi:application -k uvicorn_worker.UvicornWorker -w 2` on
-127.0.0.1 (SQLite in a temp dir by default; `--postgres` creates a fresh PostgreSQL database and
+127.0.0.1 with `REDIS_URL` (`--redis-url`, default redis://127.0.0.1:6379/0, under a key prefix of
+its own) as the README deploys it (SQLite in a temp dir by default; `--postgres` creates a fresh PostgreSQL database and
 drops it afterwards), migrates, creates an API token, and for each size: bulk-loads artifacts
 with `manage.py bulk_seed` (artifact_load.py's distribution, plus one key with 10,000 versions and
 one 100,000-row table), runs `artifact_load.py` (the shared Prefect-compatible load generator)
@@ -358,6 +359,7 @@ def run(args) -> dict:
         "workers": args.workers,
         "concurrency": args.concurrency,
         "requests_per_scenario": args.requests,
+        "redis_url": args.redis_url,
         "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "sizes": {},
     }
@@ -373,8 +375,12 @@ def run(args) -> dict:
                 "DJANGO_SECRET_KEY": "benchmark-only-secret-key-not-for-production-use-0123456789",
                 "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
                 "DJANGO_LOG_LEVEL": "WARNING",
+                # As the README deploys it: throttles counted in Redis, shared by the workers.
+                "REDIS_URL": args.redis_url,
+                "DJANGO_CACHE_KEY_PREFIX": f"artifacts-bench-{os.getpid()}",
             }
             env.pop("ARTIFACTS_TEST_DB_SUFFIX", None)
+            log(f"redis: {args.redis_url or 'none (throttles counted per process)'}")
             log(f"database: {url}")
             manage(env, "migrate", "--noinput", "-v0")
             token = manage(env, "create_api_token", "bench", "--name", "bench").strip().split()[-1]
@@ -449,6 +455,11 @@ def main() -> None:
     ap.add_argument("--max-seconds", type=float, default=120, help="time bound per scenario")
     ap.add_argument("--workers", type=int, default=2, help="gunicorn workers (README: 2)")
     ap.add_argument("--port", type=int, default=8150)
+    ap.add_argument(
+        "--redis-url",
+        default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"),
+        help="REDIS_URL of the server (the README's deploy sets one); '' for none",
+    )
     ap.add_argument("--page-requests", type=int, default=50)
     ap.add_argument("--no-pages", action="store_true")
     ap.add_argument(

@@ -10,7 +10,8 @@ with the machine's load than requests/s does.
     DATABASE_URL=sqlite:////tmp/bench.sqlite3 .venv/bin/python benchmarks/server_cpu.py \\
         --scenario latest --rounds 3 -n 3000 \\
         'gunicorn artifacts_app.asgi:application -k uvicorn_worker.UvicornWorker -w 2' \\
-        'gunicorn artifacts_app.wsgi:application -k gthread -w 2 --threads 8'
+        'gunicorn artifacts_app.wsgi:application -k gthread -w 2 --threads 8' \\
+        'REDIS_URL=redis://127.0.0.1:6379/0 gunicorn artifacts_app.asgi:application -k uvicorn_worker.UvicornWorker -w 2'
 """
 
 from __future__ import annotations
@@ -52,6 +53,10 @@ def tree_cpu_seconds(pid: int) -> float:
 
 def start(command: str, port: int, env: dict) -> subprocess.Popen:
     argv = shlex.split(command)
+    env = dict(env)
+    while "=" in argv[0]:  # leading NAME=value settings, as in a shell
+        name, _, value = argv.pop(0).partition("=")
+        env[name] = value
     argv[0] = str(Path(sys.executable).parent / argv[0])
     argv += ["-b", f"127.0.0.1:{port}"] if "gunicorn" in argv[0] else ["--port", str(port)]
     proc = subprocess.Popen(

@@ -19,6 +19,7 @@ PRODUCTION_ENV = {  # the README's Deploy section
     "DJANGO_SECURE_SSL_REDIRECT": "1",
     "DJANGO_SECURE_HSTS_SECONDS": "31536000",
     "DJANGO_BEHIND_PROXY": "1",
+    "REDIS_URL": "redis://127.0.0.1:6379/0",  # only read by the check here, never connected to
 }
 
 
@@ -82,6 +83,16 @@ def test_check_deploy_passes_with_the_readme_production_settings():
         timeout=120,
     )
     assert insecure.returncode != 0  # the check can fail: the dev key is flagged
+    unshared = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env={**env, "REDIS_URL": ""},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert unshared.returncode != 0  # throttles only in each worker's memory
+    assert "artifacts.W001" in unshared.stderr + unshared.stdout
 
 
 def test_anonymous_api_traffic_is_throttled_with_retry_after(anon_client, settings):
