@@ -30,7 +30,7 @@ from artifacts_app.security import AnonThrottle, TokenThrottle
 from . import filters, serializers
 from .auth import ArtifactsPermission, BearerTokenAuthentication
 from .parsers import StrictJSONParser
-from .renderers import ORJSONRenderer, json_bytes
+from .renderers import AlwaysJSON, ORJSONRenderer, json_bytes
 
 PREFECT_API_VERSION = "3.9.1"
 NOT_FOUND = {"detail": "Artifact not found."}
@@ -95,6 +95,7 @@ class BaseArtifactView(APIView):
     permission_classes = [ArtifactsPermission]
     parser_classes = [StrictJSONParser]
     renderer_classes = [ORJSONRenderer]
+    content_negotiation_class = AlwaysJSON
     throttle_classes = [AnonThrottle, TokenThrottle]
 
 
@@ -406,6 +407,7 @@ class HealthView(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
     renderer_classes = [ORJSONRenderer]
+    content_negotiation_class = AlwaysJSON
     throttle_classes: list = []
 
     @extend_schema(responses={200: OpenApiTypes.BOOL})
@@ -419,6 +421,7 @@ class VersionView(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
     renderer_classes = [ORJSONRenderer]
+    content_negotiation_class = AlwaysJSON
 
     @extend_schema(responses={200: OpenApiTypes.STR})
     def get(self, request):
@@ -432,6 +435,7 @@ class CsrfTokenView(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
     renderer_classes = [ORJSONRenderer]
+    content_negotiation_class = AlwaysJSON
 
     @extend_schema(responses={422: serializers.ErrorSerializer})
     def get(self, request):

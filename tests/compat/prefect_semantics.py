@@ -146,10 +146,11 @@ def statuses() -> dict:
     }
     out = {}
 
-    def post(path: str, body: bytes):
+    def post(path: str, body: bytes, **more):
         try:
             with httpx.Client(timeout=60) as http:
-                return http.post(f"{base}{path}", content=body, headers=headers).status_code
+                answer = http.post(f"{base}{path}", content=body, headers={**headers, **more})
+                return answer.status_code
         except httpx.HTTPError as exc:  # a server that drops the connection
             return f"no answer ({type(exc).__name__})"
 
@@ -167,6 +168,9 @@ def statuses() -> dict:
     }
     for name, body in filters.items():
         out[f"filter:{name}"] = post("/artifacts/filter", body)
+    nothing = b'{"artifacts": {"key": {"any_": ["no-such-key"]}}}'  # not the rows above
+    for accept in ("application/xml", "text/html", "text/csv;q=1, application/json;q=0"):
+        out[f"filter:accept {accept}"] = post("/artifacts/filter", nothing, Accept=accept)
     return out
 
 

@@ -23,6 +23,9 @@ SAME_STATUS = [
     "filter:limit-201",
     "filter:task_runs.id.not_any_",
     "filter:artifacts.description",
+    "filter:accept application/xml",  # JSON whatever Accept says (200), not 406
+    "filter:accept text/html",
+    "filter:accept text/csv;q=1, application/json;q=0",
 ]
 
 
