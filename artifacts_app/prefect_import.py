@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-import httpx
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
@@ -64,6 +63,11 @@ class PrefectAPI:
             headers["Authorization"] = f"Bearer {api_key}"
         self.api_url = api_url.rstrip("/")
         self.retries = retries
+        # Imported here: a server worker that never calls Prefect does not load httpx (and with
+        # it click and rich where they are installed): 4 MB of every worker's RSS.
+        import httpx
+
+        self._errors = httpx.HTTPError
         self._http = httpx.Client(base_url=self.api_url + "/", headers=headers, timeout=timeout)
 
     def __enter__(self):
@@ -80,7 +84,7 @@ class PrefectAPI:
             last = attempt == self.retries
             try:
                 response = self._http.post(path, json=body)
-            except httpx.HTTPError as exc:
+            except self._errors as exc:
                 if last:
                     raise PrefectAPIError(f"POST {self.api_url}/{path}: {exc}") from exc
             else:
