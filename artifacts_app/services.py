@@ -209,9 +209,8 @@ def _create_in_steps(artifact: Artifact) -> None:
     (benchmarks/README.md)."""
     collection, version = ArtifactCollection._meta, Artifact._meta
     with _write_transaction(), connection.cursor() as cursor:
-        now = (
-            timezone.now()
-        )  # taken once this writer holds the lock: creation order is commit order
+        # Taken once this writer holds the lock: creation order is commit order.
+        now = timezone.now()
         if artifact.key:
             cursor.execute(
                 f"SELECT updated FROM {collection.db_table}"
