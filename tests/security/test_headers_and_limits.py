@@ -59,13 +59,8 @@ def test_every_answer_carries_the_site_policy_and_views_can_change_theirs(client
     assert client.get("/api/artifacts/k/latest")["Content-Security-Policy"] == "default-src 'none'"
 
 
-def test_check_deploy_passes_with_the_readme_production_settings():
-    readme = (ROOT / "README.md").read_text()
-    for name in PRODUCTION_ENV:
-        assert name in readme, f"README's deploy section must mention {name}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
-    env.update(PRODUCTION_ENV)
-    done = subprocess.run(
+def check_deploy(env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
         env=env,
@@ -73,24 +68,19 @@ def test_check_deploy_passes_with_the_readme_production_settings():
         text=True,
         timeout=120,
     )
+
+
+def test_check_deploy_passes_with_the_readme_production_settings():
+    readme = (ROOT / "README.md").read_text()
+    for name in PRODUCTION_ENV:
+        assert name in readme, f"README's deploy section must mention {name}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    env.update(PRODUCTION_ENV)
+    done = check_deploy(env)
     assert done.returncode == 0, done.stdout + done.stderr
-    insecure = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT,
-        env={**env, "DJANGO_SECRET_KEY": "django-insecure-dev-only"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    insecure = check_deploy({**env, "DJANGO_SECRET_KEY": "django-insecure-dev-only"})
     assert insecure.returncode != 0  # the check can fail: the dev key is flagged
-    unshared = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT,
-        env={**env, "REDIS_URL": ""},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    unshared = check_deploy({**env, "REDIS_URL": ""})
     assert unshared.returncode != 0  # throttles only in each worker's memory
     assert "artifacts.W001" in unshared.stderr + unshared.stdout
 
