@@ -158,7 +158,7 @@ def _create_in_one_statement(artifact: Artifact) -> None:
             SELECT {", ".join(["%s"] * len(values))}, updated, updated, false FROM key_row
             RETURNING id, created
         ){runs_sql}
-        INSERT INTO {document.db_table} (artifact_id, created, key, title, body)
+        INSERT INTO {document.db_table} ({", ".join(search.DOCUMENT_COLUMNS)})
         SELECT id, created, %s, %s, %s FROM version_row
         RETURNING created"""
     params = [uuid7(), artifact.key, artifact.id, artifact.type, artifact.created, artifact.created]
