@@ -3,7 +3,10 @@ Django answers it (the server passes the request to Django's handler; nothing of
 headers, checks hosts or authenticates before it), and nothing Django refuses is written."""
 
 import json
+import os
 import socket
+import subprocess
+import sys
 import time
 
 import pytest
@@ -226,3 +229,18 @@ def test_a_streamed_file_arrives_whole_and_head_has_no_body(module_server):
     )
     assert (status, payload) == (200, b"")
     assert int(headers["content-length"]) == len(expected)
+
+
+def test_a_worker_keeps_what_it_loads_at_start_out_of_the_garbage_collectors_walks():
+    """asgi.freeze_startup_objects: Django, DRF and every view the URLconf imports are frozen
+    when the worker loads the app, so a full collection under load does not walk them again."""
+    probe = (
+        "import gc, sys; import artifacts_app.asgi; "
+        "print(gc.get_freeze_count(), 'artifacts_app.api.views' in sys.modules)"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "artifacts_app.settings"}
+    out = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert int(out[0]) > 50_000, out
+    assert out[1] == "True", out  # the views were imported before the freeze, not after
