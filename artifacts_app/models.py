@@ -134,6 +134,10 @@ class Artifact(models.Model):
         expression=DataSize("data"), output_field=models.IntegerField(), db_persist=True
     )
     metadata = models.JSONField(null=True, blank=True, db_column="metadata_")
+    # A table's columns, size and first page, written with `data` by `services`
+    # (rendering.table_summary): pages show a big table without parsing it. Null for other
+    # types and for rows written before it existed or by bulk inserts (pages then parse).
+    table_summary = models.JSONField(null=True, blank=True, editable=False)
     flow_run_id = models.UUIDField(null=True, blank=True)
     task_run_id = models.UUIDField(null=True, blank=True)
     created = models.DateTimeField(default=timezone.now, editable=False)

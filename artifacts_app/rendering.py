@@ -80,6 +80,8 @@ def parse_table(data):
             data = json.loads(data)
         except ValueError:
             raise ValidationError({"data": "Table data is a string but not valid JSON."}) from None
+        except RecursionError:  # a string may hold JSON nested deeper than Python parses
+            raise ValidationError({"data": "Table data is nested too deeply."}) from None
     return data
 
 
@@ -87,16 +89,39 @@ def _same(value):
     return value
 
 
-def table_columns_rows(data, cell=_same, *, owned: bool = False) -> tuple[list[str], list[list]]:
+def table_columns_rows(
+    data, cell=_same, *, owned: bool = False, order: list[str] | None = None
+) -> tuple[list[str], list[list]]:
     """Normalise the three table shapes to (header, rows), each value passed through `cell`.
     Raises ValidationError otherwise. A list table parsed here (or `owned`: the caller's copy,
     free to reuse) becomes the rows in place, each row object freed as its row is made: for
-    100,000 rows that halves the peak memory of the parse."""
-    owned = owned or isinstance(data, str)
+    100,000 rows that halves the peak memory of the parse. `order`: the named columns' order
+    as sent (the stored summary's; PostgreSQL's jsonb reorders an object's keys)."""
+    columns, rows, _ = _table_shape(data, cell, owned=owned, order=order)
+    return columns, rows
+
+
+def _in_order(columns: list[str], order: list[str] | None) -> list[str]:
+    """`columns` in the order given, when `order` names exactly these columns."""
+    if order and len(order) == len(columns) and set(order) == set(columns):
+        return list(order)
+    return columns
+
+
+def _table_shape(
+    data, cell=_same, *, owned=False, limit=None, order=None
+) -> tuple[list[str], list[list], int]:
+    """(header, rows, number of rows) of a table, checking its whole shape; with `limit`, only
+    the first `limit` rows are made (and the caller's data is left as it is)."""
+    owned = (owned or isinstance(data, str)) and limit is None
     table = parse_table(data)
     if isinstance(table, dict):
-        columns = [str(c) for c in table]
+        names = [str(c) for c in table]
         values = list(table.values())
+        columns = _in_order(names, order)
+        if columns is not names:
+            position = {name: i for i, name in enumerate(names)}
+            values = [values[position[name]] for name in columns]
         if not all(isinstance(v, list) for v in values):
             raise ValidationError({"data": "A dict-of-lists table needs a list for every column."})
         length = max((len(v) for v in values), default=0)
@@ -104,11 +129,13 @@ def table_columns_rows(data, cell=_same, *, owned: bool = False) -> tuple[list[s
             raise ValidationError(
                 {"data": "Every column of a dict-of-lists table needs the same length."}
             )
-        return columns, [[cell(v[i]) for v in values] for i in range(length)]
+        made = length if limit is None else min(limit, length)
+        return columns, [[cell(v[i]) for v in values] for i in range(made)], length
     if isinstance(table, list):
         if not table:
-            return [], []
-        rows = table if owned else [None] * len(table)
+            return [], [], 0
+        made = len(table) if limit is None else min(limit, len(table))
+        rows = table if owned else [None] * made
         if all(isinstance(r, dict) for r in table):
             columns: list[str] = []
             seen = set()
@@ -117,14 +144,16 @@ def table_columns_rows(data, cell=_same, *, owned: bool = False) -> tuple[list[s
                     if name not in seen:
                         seen.add(name)
                         columns.append(name)
-            for i, row in enumerate(table):
-                rows[i] = [cell(row.get(c)) for c in columns]
-            return [str(c) for c in columns], rows
+            columns = _in_order(columns, order)
+            for i in range(made):
+                rows[i] = [cell(table[i].get(c)) for c in columns]
+            return [str(c) for c in columns], rows, len(table)
         if all(isinstance(r, list) for r in table):
             width = max(len(r) for r in table)
-            for i, row in enumerate(table):
+            for i in range(made):
+                row = table[i]
                 rows[i] = [cell(v) for v in row] + [cell(None)] * (width - len(row))
-            return [str(i) for i in range(width)], rows
+            return [str(i) for i in range(width)], rows, len(table)
         raise ValidationError({"data": "A list table needs all rows to be objects or all lists."})
     raise ValidationError(
         {"data": "A table must be a dict of lists, a list of objects or a list of lists."}
@@ -281,6 +310,9 @@ def artifact_kind(artifact) -> str:
     """Which renderer shows this artifact: table, markdown, link, image, progress or json."""
     type_ = artifact.type
     if type_ == models.TABLE:
+        summary = _stored_summary(artifact)
+        if summary is not None:
+            return "table" if summary else "json"
         try:
             normalised_table(artifact)  # cached: lists and pages ask for every row's kind
         except ValidationError:
@@ -347,6 +379,73 @@ class TablePage:
         return min(self.page * self.page_size, self.matching_rows)
 
 
+# A table's columns, size and first rows are stored with each version (Artifact.table_summary,
+# written by `services`), so a list or the first page of a 100,000-row table shows them without
+# reading and parsing the table; sorting, filtering and later pages parse it (cached below).
+TABLE_SUMMARY_MAX_BYTES = 32 * 1024
+
+
+def table_summary(type_, data) -> dict | None:
+    """What is stored in Artifact.table_summary for a new `data`: for a table,
+    {"columns": [...], "total": rows, "rows": its first page as the grid shows it}, or {} when
+    `data` is not a table; None for other types, and for a header too long to keep (pages then
+    parse the table). The first page is kept only for a table longer than a page (a shorter one
+    is parsed in no time, and lists would read its rows twice), and only as many of its rows as
+    fit in TABLE_SUMMARY_MAX_BYTES."""
+    if type_ != models.TABLE:
+        return None
+    try:
+        columns, rows, total = _table_shape(data, _cell, limit=TABLE_PAGE_SIZE)
+    except ValidationError:
+        return {}
+    size = len(json.dumps(columns, ensure_ascii=False))
+    if size > TABLE_SUMMARY_MAX_BYTES:
+        return None
+    kept = []
+    for row in rows if total > TABLE_PAGE_SIZE else ():
+        size += len(json.dumps(row, ensure_ascii=False))
+        if size > TABLE_SUMMARY_MAX_BYTES:
+            break
+        kept.append(row)
+    return {"columns": columns, "total": total, "rows": kept}
+
+
+def _stored_summary(artifact) -> dict | None:
+    """The version's stored table summary; None when it has none (written before summaries
+    were stored, or by a bulk insert) or the query left it out."""
+    if "table_summary" in artifact.get_deferred_fields():
+        return None
+    return artifact.table_summary
+
+
+def table_columns(artifact) -> list[str]:
+    """A table artifact's header."""
+    summary = _stored_summary(artifact)
+    return summary["columns"] if summary else normalised_table(artifact)[0]
+
+
+def _summary_page(summary, page: int, page_size: int, descending: bool) -> TablePage | None:
+    """The table's own order, unfiltered, from the stored summary when it holds that page."""
+    rows, total = summary["rows"], summary["total"]
+    pages = max(1, math.ceil(total / page_size))
+    page = min(max(1, page), pages)
+    start = (page - 1) * page_size
+    if min(start + page_size, total) > len(rows):
+        return None
+    return TablePage(
+        columns=summary["columns"],
+        rows=rows[start : start + page_size],
+        total_rows=total,
+        matching_rows=total,
+        page=page,
+        pages=pages,
+        sort=None,
+        descending=descending,
+        query="",
+        page_size=page_size,
+    )
+
+
 _table_cache: dict = {}
 _table_cache_lock = threading.Lock()
 # Bounded by cells, not entries: a list page shows a dozen small tables, which must not push
@@ -368,7 +467,9 @@ def normalised_table(artifact) -> tuple[list[str], list[list]]:
         hit = _table_cache.get(cache_key)
         if hit is None:
             source, owned = _table_source(artifact)
-            hit = table_columns_rows(source, _cell, owned=owned)
+            summary = _stored_summary(artifact)
+            order = summary.get("columns") if summary else None
+            hit = table_columns_rows(source, _cell, owned=owned, order=order)
             del source
             columns, rows = hit
             if len(rows) * max(1, len(columns)) >= 100_000:
@@ -486,6 +587,11 @@ def table_rows(artifact, *, sort=None, descending=False, query="") -> tuple[list
 def table_page(
     artifact, *, page=1, sort=None, descending=False, query="", page_size=TABLE_PAGE_SIZE
 ) -> TablePage:
+    summary = _stored_summary(artifact)
+    if summary and sort is None and not query:
+        stored = _summary_page(summary, page, page_size, descending)
+        if stored is not None:
+            return stored
     total = len(normalised_table(artifact)[1])
     columns, rows, sort = table_rows(artifact, sort=sort, descending=descending, query=query)
     pages = max(1, math.ceil(len(rows) / page_size))
@@ -521,7 +627,9 @@ def table_csv(artifact, **view) -> str:
 def table_records(artifact, **view) -> list[dict]:
     """The table as a list of records with the values as sent; with a `view` (sort, descending,
     query as in table_rows()), only the rows it keeps, in its order."""
-    columns, rows = table_columns_rows(artifact.data)
+    summary = _stored_summary(artifact)
+    order = summary.get("columns") if summary else None
+    columns, rows = table_columns_rows(artifact.data, order=order)
     records = [dict(zip(columns, row, strict=False)) for row in rows]
     if not any(view.values()):
         return records
@@ -600,6 +708,9 @@ def preview_text(artifact, limit: int = 160) -> str:
     source (rendered markdown's text, an HTML page's visible text)."""
     kind = artifact_kind(artifact)
     if kind == "table":
+        summary = _stored_summary(artifact)
+        if summary:
+            return f"{summary['total']:,} rows × {len(summary['columns'])} columns"
         columns, rows = normalised_table(artifact)
         return f"{len(rows):,} rows × {len(columns)} columns"
     if kind == "progress":

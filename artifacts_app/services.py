@@ -184,6 +184,7 @@ _VERSION_FIELDS = (
     "description",
     "data",
     "metadata",
+    "table_summary",
     "flow_run_id",
     "task_run_id",
 )
@@ -326,6 +327,7 @@ def artifact_create(
         data=data,
         description=description,
         metadata=metadata,
+        table_summary=rendering.table_summary(type, data),
         flow_run_id=flow_run_id,
         task_run_id=task_run_id,
     )
@@ -369,6 +371,11 @@ def artifact_update(
             cursor.execute(sql, params)
             if cursor.rowcount:
                 return
+    if data is not UNSET:
+        # Before the writers' lock: summarising a big table takes a while. No write changes a
+        # version's type.
+        type_ = Artifact.objects.filter(pk=artifact_id).values_list("type", flat=True).first()
+        fields["data"], fields["table_summary"] = data, rendering.table_summary(type_, data)
     with _write_transaction():
         current = (
             Artifact.objects.select_for_update()
@@ -379,8 +386,6 @@ def artifact_update(
         if current is None:
             raise ArtifactNotFound(artifact_id)
         previous, type_ = current
-        if data is not UNSET:
-            fields["data"] = data
         fields["updated"] = _next_updated(previous)
         Artifact.objects.filter(pk=artifact_id).update(**fields)
         search.reindex_version(artifact_id, fields=fields, type_=type_)
@@ -566,7 +571,8 @@ class ImportResult:
     written_ids: list = field(default_factory=list)  # new or updated here
 
 
-IMPORTED_FIELDS = ("description", "data", "metadata", "updated")  # what an update may change
+# What an update may change (a table's summary follows its data)
+IMPORTED_FIELDS = ("description", "data", "metadata", "table_summary", "updated")
 
 
 def artifacts_import(*, rows, dry_run: bool = False) -> ImportResult:
@@ -583,7 +589,11 @@ def artifacts_import(*, rows, dry_run: bool = False) -> ImportResult:
     by_id = {}
     for row in rows:
         fields = {name: row[name] for name in ("key", "type", "data", "description", "metadata")}
-        by_id[row["id"]] = {**row, "metadata": artifact_validate(**fields)}
+        by_id[row["id"]] = {
+            **row,
+            "metadata": artifact_validate(**fields),
+            "table_summary": rendering.table_summary(row["type"], row["data"]),
+        }
     result = ImportResult()
     if not by_id:
         return result

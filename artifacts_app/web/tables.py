@@ -57,8 +57,7 @@ class TableState:
 
 def page_rows(artifact, state: TableState, *, page_size=rendering.TABLE_PAGE_SIZE):
     """The TablePage for `state` (an unknown sort column keeps the table's order)."""
-    columns = rendering.normalised_table(artifact)[0]
-    sort = columns.index(state.sort) if state.sort in columns else None
+    sort = column_index(artifact, state.sort)
     return rendering.table_page(
         artifact,
         page=state.page,
@@ -67,6 +66,15 @@ def page_rows(artifact, state: TableState, *, page_size=rendering.TABLE_PAGE_SIZ
         query=state.filter,
         page_size=page_size,
     )
+
+
+def column_index(artifact, name: str) -> int | None:
+    """The index of the column named `name` (the sort of a page or a download), None when the
+    table has no such column or `name` is empty."""
+    if not name:
+        return None
+    columns = rendering.table_columns(artifact)
+    return columns.index(name) if name in columns else None
 
 
 @dataclass

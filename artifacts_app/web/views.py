@@ -467,9 +467,8 @@ def download(request, pk, fmt):
     view = {}
     if kind == "table":
         state = tables.TableState.from_query(request.GET)
-        columns = rendering.normalised_table(artifact)[0]
         view = {
-            "sort": columns.index(state.sort) if state.sort in columns else None,
+            "sort": tables.column_index(artifact, state.sort),
             "descending": state.descending,
             "query": state.filter,
         }

@@ -6,28 +6,44 @@ import secrets
 import pytest
 from pytest_django.asserts import assertContains, assertNotContains
 
-from artifacts_app.models import LIST_DATA_MAX_BYTES
+from artifacts_app.models import LIST_DATA_MAX_BYTES, Artifact
 from tests.factories import ArtifactFactory
 
 pytestmark = pytest.mark.django_db
 
 
-def test_large_table_is_previewed_once_then_not_loaded(client, django_assert_num_queries):
+def _big_rows(count=10000):
     # random names: still over the limit after PostgreSQL compresses it
-    rows = [{"row": i, "name": secrets.token_hex(16), "score": i / 7} for i in range(10000)]
-    data = json.dumps(rows)
-    assert len(data) > 4 * LIST_DATA_MAX_BYTES
-    ArtifactFactory(key="big", type="table", data=data)
+    rows = [{"row": i, "name": secrets.token_hex(16), "score": i / 7} for i in range(count)]
+    assert len(json.dumps(rows)) > 4 * LIST_DATA_MAX_BYTES
+    return rows
+
+
+def test_a_large_tables_card_comes_from_its_stored_summary(client, django_assert_num_queries):
+    """A table's columns, size and first page are written with it (rendering.table_summary):
+    the list shows a 10,000-row table's card without fetching or parsing its data, even the
+    first time a process shows it."""
+    ArtifactFactory(key="big", type="table", data=json.dumps(_big_rows()))
     ArtifactFactory(key="small", data="# small report")
+    for _ in range(2):
+        with django_assert_num_queries(4):  # count, the page, the versions per key, flow names
+            response = client.get("/artifacts/")
+        assertContains(response, "10,000 rows × 3 columns")
+        assertContains(response, "small report")
+
+
+def test_a_large_table_without_a_summary_is_parsed_once(client, django_assert_num_queries):
+    """A version written before summaries were stored (or by a bulk insert) is read and parsed
+    on its first view, then shown from the process's cache."""
+    big = ArtifactFactory(key="big", type="table", data=json.dumps(_big_rows()))
+    Artifact.objects.filter(pk=big.pk).update(table_summary=None)
     # count, the page, the versions per key, the flow names, the big table's data (cold cache)
     with django_assert_num_queries(5):
         response = client.get("/artifacts/")
     assertContains(response, "10,000 rows × 3 columns")
-    assertContains(response, "small report")
     with django_assert_num_queries(4):  # the parsed table is cached: its data is not fetched
         response = client.get("/artifacts/")
     assertContains(response, "10,000 rows × 3 columns")
-    assertContains(response, "small report")
 
 
 def test_small_data_comes_with_the_page(client, django_assert_num_queries):
@@ -49,9 +65,9 @@ def test_a_large_tables_pages_load_its_data_once_per_process(client, django_asse
     """The artifact page and its htmx table pages do not decode a big `data` on every request:
     the parsed table and the raw view's head (cut in SQL) are cached per version."""
     big, data = _big_table()
-    # cold: the artifact, 2 neighbours, its version number, its data (parsed once), the raw
-    # view's head (cut once)
-    with django_assert_num_queries(6):
+    # cold: the artifact, 2 neighbours, its version number, the raw view's head (cut once); the
+    # first page of rows is the stored summary's
+    with django_assert_num_queries(5):
         response = client.get(f"/artifacts/artifact/{big.pk}/")
     assertContains(response, "Rows 1–25 of 10,000")
     with django_assert_num_queries(4):
@@ -60,9 +76,12 @@ def test_a_large_tables_pages_load_its_data_once_per_process(client, django_asse
     head = response.content.decode().split('<pre class="json"><code>', 1)[1]
     assert head.startswith("&quot;[{\\&quot;row\\&quot;: 0, \\&quot;name\\&quot;: ")
     assertContains(response, "20,000 characters of the stored JSON; download the full data")
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(2):  # the artifact, its data (parsed once)
         response = client.get(f"/artifacts/artifact/{big.pk}/table/?table_page=400")
     assertContains(response, f"<td>{json.loads(data)[9999]['name']}</td>", html=False)
+    with django_assert_num_queries(1):
+        response = client.get(f"/artifacts/artifact/{big.pk}/table/?table_page=399")
+    assertContains(response, f"<td>{json.loads(data)[9974]['name']}</td>", html=False)
 
 
 def test_small_data_is_shown_whole_and_pretty(client):

@@ -6,6 +6,7 @@ import pytest
 from pytest_django.asserts import assertContains, assertNotContains
 
 from artifacts_app import rendering, services
+from artifacts_app.models import Artifact
 from tests.factories import ArtifactFactory
 
 pytestmark = pytest.mark.django_db
@@ -29,6 +30,79 @@ def test_table_shapes_render_header_and_rows(client, data):
     assertContains(response, "<td>3</td>", html=True)
     assertContains(response, "<tr><td>bob</td><td></td></tr>", html=True)  # None/NaN: empty cell
     assertContains(response, ">score<")
+
+
+def _without_summary(artifact):
+    Artifact.objects.filter(pk=artifact.pk).update(table_summary=None)
+    return Artifact.objects.get(pk=artifact.pk)
+
+
+WIDE = "x" * 2000  # 25 rows of such cells pass TABLE_SUMMARY_MAX_BYTES: only some are kept
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"n": list(range(60)), "name": [f"row {i}" for i in range(60)]},
+        [{"n": i, "name": f"row {i}", **({"late": True} if i == 59 else {})} for i in range(60)],
+        json.dumps([[i, None, [i]] if i % 2 else [i] for i in range(60)]),
+        [{"n": i, "text": WIDE} for i in range(60)],
+        [{"n": 1}, {"n": 2}],
+        [],
+    ],
+    ids=["dict-of-lists", "list-of-objects", "string-list-of-lists", "wide", "short", "empty"],
+)
+@pytest.mark.parametrize("page_size", [10, 25])
+def test_a_tables_stored_summary_shows_what_parsing_it_shows(data, page_size):
+    """rendering.table_summary, written with each version, answers the card and the first pages
+    exactly as parsing the whole table does (columns found in the last row included), and the
+    parse keeps the columns in the order they were sent, which PostgreSQL's jsonb does not."""
+    stored = services.artifact_create(key="t", type="table", data=data)
+    assert stored.table_summary is not None
+    stored = Artifact.objects.get(pk=stored.pk)
+    columns, rows = rendering.normalised_table(stored)
+    assert columns == rendering.table_columns_rows(data)[0] == rendering.table_columns(stored)
+    for page in (1, 2, 3):
+        shown = rendering.table_page(stored, page=page, page_size=page_size)
+        first = (page - 1) * page_size if (page - 1) * page_size < len(rows) else 0
+        assert (shown.columns, shown.rows) == (columns, rows[first : first + page_size])
+        assert (shown.total_rows, shown.matching_rows) == (len(rows), len(rows))
+    assert rendering.preview_text(stored) == f"{len(rows):,} rows × {len(columns)} columns"
+    assert rendering.artifact_kind(stored) == "table"
+    # A version without a summary (written before they were stored) shows the same table.
+    parsed = _without_summary(services.artifact_create(key="t", type="table", data=data))
+    assert rendering.preview_text(parsed) == rendering.preview_text(stored)
+    assert sorted(rendering.normalised_table(parsed)[0]) == sorted(columns)
+
+
+def test_a_tables_summary_follows_its_data_and_other_types_have_none():
+    table = services.artifact_create(key="t", type="table", data=[{"a": i} for i in range(30)])
+    assert table.table_summary["total"] == 30
+    assert len(table.table_summary["rows"]) == rendering.TABLE_PAGE_SIZE
+    services.artifact_update(artifact_id=table.pk, data=[{"b": 1, "c": 2}])
+    table.refresh_from_db()
+    assert table.table_summary == {"columns": ["b", "c"], "total": 1, "rows": []}
+    services.artifact_update(artifact_id=table.pk, data="not a table")
+    table.refresh_from_db()
+    assert table.table_summary == {}
+    assert rendering.artifact_kind(table) == "json"
+    assert services.artifact_create(key="m", type="markdown", data="# hi").table_summary is None
+
+
+def test_a_table_string_nested_deeper_than_python_parses_is_shown_as_json(client, api_client):
+    """A string is stored as sent; one holding JSON nested 100,000 deep is not a table (Python's
+    parser gives up), and neither the write nor its page fail."""
+    deep = "[" * 100_000 + "]" * 100_000
+    response = api_client.post(
+        "/api/artifacts/", {"key": "deep", "type": "table", "data": deep}, format="json"
+    )
+    assert response.status_code == 201, response.content[:300]
+    artifact = Artifact.objects.get(key="deep")
+    assert artifact.table_summary == {}
+    for version in (artifact, _without_summary(artifact)):
+        assert rendering.artifact_kind(version) == "json"
+        assert rendering.misfit_note(version) == "not a table: shown as JSON"
+    assertContains(client.get(f"/artifacts/artifact/{artifact.pk}/"), "not a table")
 
 
 def test_list_of_lists_gets_numbered_columns():

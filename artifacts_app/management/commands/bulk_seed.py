@@ -28,7 +28,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from artifacts_app import search, services
+from artifacts_app import rendering, search, services
 from artifacts_app.models import FLOW_RUN, Artifact, ArtifactCollection
 
 SHARED_BENCH = Path(settings.BASE_DIR).parent / "shared" / "bench"
@@ -139,6 +139,7 @@ class Command(BaseCommand):
                         type=p["type"],
                         description=p["description"],
                         data=p["data"],
+                        table_summary=rendering.table_summary(p["type"], p["data"]),
                         metadata=None,
                         flow_run_id=uuid.UUID(p["flow_run_id"]),
                         task_run_id=None,
@@ -183,6 +184,7 @@ class Command(BaseCommand):
                         type="table",
                         description=f"a table of {rows} rows",
                         data=data,
+                        table_summary=rendering.table_summary("table", data),
                         created=base,
                         updated=base,
                     )
