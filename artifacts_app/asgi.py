@@ -11,6 +11,7 @@ import io
 import json
 import os
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 from a2wsgi.wsgi import Body, build_environ
 from django.core.wsgi import get_wsgi_application
@@ -85,21 +86,36 @@ django_application = WSGIBridge(
 )
 
 
-def freeze_startup_objects() -> None:
-    """Move what a worker loads once (Django, DRF, our modules, the URLconf and every view it
-    imports) out of the garbage collector's reach: each full collection would otherwise walk
-    those 90,000 objects again, many times a minute under load. Objects
-    made later, per request, are collected as before. Measured with `server_cpu.py` (SQLite,
-    10,000 artifacts, the README's deploy command with Redis, 5 interleaved rounds): `latest`
-    1,468 -> 1,596 req/s (1,043 -> 963 us of server CPU each), `create` 353 -> 482 req/s
-    (p99 113 -> 79 ms)."""
+def load_what_requests_need() -> None:
+    """What a worker's first requests would load: the URLconf and every view it imports, our
+    templates (compiled once, kept by Django's cached loader), markdown's extensions and
+    bleach's parser. Loaded here, they cost the worker's start instead of its first page (a
+    first /artifacts/ took 98 ms against 17 for the next; measured in benchmarks/README.md)."""
+    from django.conf import settings
+    from django.template.loader import get_template
     from django.urls import get_resolver
 
-    get_resolver().url_patterns  # noqa: B018 - imports the views now, not on a first request
+    from artifacts_app import rendering
+
+    get_resolver().url_patterns  # noqa: B018 - imports the views
+    for directory in (Path(d) for t in settings.TEMPLATES for d in t.get("DIRS", ())):
+        for template in sorted(directory.rglob("*.html")):
+            get_template(template.relative_to(directory).as_posix())
+    rendering.markdown_to_html("A *first* [link](https://example.com)")
+
+
+def freeze_startup_objects() -> None:
+    """Move what a worker loads once (Django, DRF, our modules, views and templates) out of the
+    garbage collector's reach: each full collection would otherwise walk those objects (about
+    90,000 before the templates) again, many times a minute under load. Objects made later, per
+    request, are collected as before. Measured with `server_cpu.py` (SQLite, 10,000 artifacts,
+    the README's deploy command with Redis, 5 interleaved rounds): `latest` 1,468 -> 1,596
+    req/s (1,043 -> 963 us of server CPU each), `create` 353 -> 482 req/s (p99 113 -> 79 ms)."""
     gc.collect()
     gc.freeze()
 
 
+load_what_requests_need()
 freeze_startup_objects()
 
 EVENTS_PATHS = {"/api/events/in", "/api/events/in/"}

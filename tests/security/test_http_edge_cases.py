@@ -231,16 +231,20 @@ def test_a_streamed_file_arrives_whole_and_head_has_no_body(module_server):
     assert int(headers["content-length"]) == len(expected)
 
 
-def test_a_worker_keeps_what_it_loads_at_start_out_of_the_garbage_collectors_walks():
-    """asgi.freeze_startup_objects: Django, DRF and every view the URLconf imports are frozen
-    when the worker loads the app, so a full collection under load does not walk them again."""
+def test_a_worker_loads_views_and_templates_at_start_and_keeps_them_from_the_collector():
+    """asgi.load_what_requests_need and freeze_startup_objects: the views the URLconf imports
+    and every template are loaded when the worker loads the app (not by its first request), and
+    frozen, so a full collection under load does not walk them again."""
     probe = (
         "import gc, sys; import artifacts_app.asgi; "
-        "print(gc.get_freeze_count(), 'artifacts_app.api.views' in sys.modules)"
+        "from django.template import engines; "
+        "cached = engines['django'].engine.template_loaders[0].get_template_cache; "
+        "print(gc.get_freeze_count(), 'artifacts_app.api.views' in sys.modules, "
+        "'artifacts/artifact_list.html' in cached)"
     )
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "artifacts_app.settings"}
     out = subprocess.run(
         [sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True, check=True
     ).stdout.split()
     assert int(out[0]) > 50_000, out
-    assert out[1] == "True", out  # the views were imported before the freeze, not after
+    assert out[1:] == ["True", "True"], out  # imported and compiled before the freeze
