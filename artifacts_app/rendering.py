@@ -424,12 +424,18 @@ def table_columns(artifact) -> list[str]:
     return summary["columns"] if summary else normalised_table(artifact)[0]
 
 
+def _page_bounds(count: int, page: int, page_size: int) -> tuple[int, int, int]:
+    """(page, pages, index of its first row) for `count` rows: pages start at 1, and a page out
+    of range shows the nearest one."""
+    pages = max(1, math.ceil(count / page_size))
+    page = min(max(1, page), pages)
+    return page, pages, (page - 1) * page_size
+
+
 def _summary_page(summary, page: int, page_size: int, descending: bool) -> TablePage | None:
     """The table's own order, unfiltered, from the stored summary when it holds that page."""
     rows, total = summary["rows"], summary["total"]
-    pages = max(1, math.ceil(total / page_size))
-    page = min(max(1, page), pages)
-    start = (page - 1) * page_size
+    page, pages, start = _page_bounds(total, page, page_size)
     if min(start + page_size, total) > len(rows):
         return None
     return TablePage(
@@ -594,9 +600,7 @@ def table_page(
             return stored
     total = len(normalised_table(artifact)[1])
     columns, rows, sort = table_rows(artifact, sort=sort, descending=descending, query=query)
-    pages = max(1, math.ceil(len(rows) / page_size))
-    page = min(max(1, page), pages)
-    start = (page - 1) * page_size
+    page, pages, start = _page_bounds(len(rows), page, page_size)
     return TablePage(
         columns=columns,
         rows=rows[start : start + page_size],
