@@ -418,6 +418,12 @@ def _stored_summary(artifact) -> dict | None:
     return artifact.table_summary
 
 
+def _sent_order(artifact) -> list[str] | None:
+    """The table's columns in the order sent, from its stored summary (None without one)."""
+    summary = _stored_summary(artifact)
+    return summary["columns"] if summary else None
+
+
 def table_columns(artifact) -> list[str]:
     """A table artifact's header."""
     summary = _stored_summary(artifact)
@@ -473,9 +479,7 @@ def normalised_table(artifact) -> tuple[list[str], list[list]]:
         hit = _table_cache.get(cache_key)
         if hit is None:
             source, owned = _table_source(artifact)
-            summary = _stored_summary(artifact)
-            order = summary.get("columns") if summary else None
-            hit = table_columns_rows(source, _cell, owned=owned, order=order)
+            hit = table_columns_rows(source, _cell, owned=owned, order=_sent_order(artifact))
             del source
             columns, rows = hit
             if len(rows) * max(1, len(columns)) >= 100_000:
@@ -631,9 +635,7 @@ def table_csv(artifact, **view) -> str:
 def table_records(artifact, **view) -> list[dict]:
     """The table as a list of records with the values as sent; with a `view` (sort, descending,
     query as in table_rows()), only the rows it keeps, in its order."""
-    summary = _stored_summary(artifact)
-    order = summary.get("columns") if summary else None
-    columns, rows = table_columns_rows(artifact.data, order=order)
+    columns, rows = table_columns_rows(artifact.data, order=_sent_order(artifact))
     records = [dict(zip(columns, row, strict=False)) for row in rows]
     if not any(view.values()):
         return records
